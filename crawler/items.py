@@ -1,0 +1,28 @@
+"""What the spider hands to the pipelines: one fetch of one source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class FetchItem:
+    """The outcome of fetching one source once, successful or not.
+
+    `body` is None when nothing usable came back; then `error` says why.
+    """
+
+    source_id: str
+    url: str
+    fetched_at: datetime
+    final_url: str | None = None
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+    error: str | None = None
+    not_modified: bool = False
+    discovered_url: str | None = None
+    blob_sha256: str | None = None
+    blob_created: bool = False
+    outcome: str | None = None

@@ -1,0 +1,56 @@
+"""Downloader middlewares: retries with exponential backoff (and Retry-After on 429/503)."""
+
+from __future__ import annotations
+
+import random
+
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.http import Request, Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import reactor
+from twisted.internet.task import deferLater
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retry policy, but each retry waits base * 2**(n-1) seconds (with jitter) first.
+
+    A `Retry-After` header in seconds is honoured, capped at RETRY_BACKOFF_MAX.
+    """
+
+    def __init__(self, settings) -> None:
+        super().__init__(settings)
+        self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE", 2.0)
+        self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
+
+    def _delay(self, request: Request, response: Response | None = None) -> float:
+        attempt = request.meta.get("retry_times", 0) + 1
+        delay = self.backoff_base * (2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
+        if response is not None:
+            retry_after = response.headers.get(b"Retry-After")
+            if retry_after and retry_after.strip().isdigit():
+                delay = max(delay, float(retry_after.strip()))
+        return min(delay, self.backoff_max)
+
+    async def _wait(self, seconds: float) -> None:
+        if seconds > 0:
+            await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
+
+    async def process_response(self, request: Request, response: Response, spider=None):
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            return response
+        delay = self._delay(request, response)
+        retry = self._retry(request, f"HTTP {response.status}")
+        if retry is None:
+            return response
+        await self._wait(delay)
+        return retry
+
+    async def process_exception(self, request: Request, exception: Exception, spider=None):
+        if request.meta.get("dont_retry", False) or not isinstance(exception, self.exceptions_to_retry):
+            return None
+        delay = self._delay(request)
+        retry = self._retry(request, exception)
+        if retry is None:
+            return None
+        await self._wait(delay)
+        return retry

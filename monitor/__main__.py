@@ -1,0 +1,5 @@
+"""`python -m monitor` is the `noticewatch` command."""
+
+from monitor.cli import entrypoint
+
+entrypoint()

@@ -1,0 +1,212 @@
+"""The `noticewatch` command line.
+
+Exit codes: 0 the command ran (a cycle with failed sources still ran); 1 nothing found for the
+request (unknown version, ...); 2 configuration or usage error; 3 storage error (database or archive).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from monitor import __version__
+from monitor.archive import ArchiveError
+from monitor.config import ConfigError, LoadedConfig, load_config
+from monitor.db import StorageError, open_db
+
+EXIT_NOT_FOUND, EXIT_CONFIG, EXIT_STORAGE = 1, 2, 3
+
+
+def fail(message: str, code: int) -> None:
+    click.echo(f"noticewatch: {message}", err=True)
+    sys.exit(code)
+
+
+class Context:
+    """Lazily loaded configuration and database, shared by the subcommands."""
+
+    def __init__(self, config_path: str | None) -> None:
+        self.config_path = config_path
+        self._loaded: LoadedConfig | None = None
+        self._engine = None
+
+    @property
+    def loaded(self) -> LoadedConfig:
+        if self._loaded is None:
+            try:
+                self._loaded = load_config(self.config_path)
+            except ConfigError as exc:
+                fail(str(exc), EXIT_CONFIG)
+        return self._loaded
+
+    @property
+    def engine(self):
+        if self._engine is None:
+            try:
+                self._engine = open_db(self.loaded.database_url)
+            except StorageError as exc:
+                fail(str(exc), EXIT_STORAGE)
+        return self._engine
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def parse_when(value: str | None, option: str) -> datetime | None:
+    """ISO dates and times (`2026-03-01`, `2026-03-01T06:00`); naive means UTC."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"{option}: not an ISO date or time: {value!r} (use e.g. 2026-03-01 or 2026-03-01T06:00)",
+             EXIT_CONFIG)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="Configuration file (default: $NOTICEWATCH_CONFIG or ./noticewatch.toml).")
+@click.version_option(__version__, prog_name="noticewatch")
+@click.pass_context
+def main(click_ctx: click.Context, config_path: str | None) -> None:
+    """Watch privacy notices and report, clause by clause, what changed."""
+    click_ctx.obj = Context(config_path)
+
+
+@main.command()
+@click.option("--source", "source_ids", multiple=True, metavar="ID", help="Only these sources (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the cycle summary as JSON.")
+@pass_ctx
+def run(ctx: Context, source_ids: tuple[str, ...], as_json: bool) -> None:
+    """Crawl every (or the named) source once and record what changed."""
+    from monitor.cycle import run_cycle
+
+    loaded = ctx.loaded
+    try:
+        selected = loaded.config.sources_named(list(source_ids))
+    except ConfigError as exc:
+        fail(str(exc), EXIT_CONFIG)
+    _ = ctx.engine
+    try:
+        from monitor.archive import Archive
+
+        Archive(loaded.snapshots_dir).check_writable()
+    except ArchiveError as exc:
+        fail(str(exc), EXIT_STORAGE)
+    progress = None
+    if sys.stderr.isatty() and not as_json:
+        from rich.progress import Progress
+
+        progress = Progress(transient=True, console=None)
+    if progress is not None:
+        with progress:
+            task = progress.add_task("crawling", total=len(selected))
+            summary = run_cycle(loaded, [s.id for s in selected],
+                                on_item=lambda _sid, _outcome: progress.advance(task))
+    else:
+        summary = run_cycle(loaded, [s.id for s in selected])
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), indent=2))
+    else:
+        for line in summary.lines():
+            click.echo(line)
+
+
+@main.command()
+@click.option("--source", "source_id", metavar="ID", help="Only this source.")
+@click.option("--since", metavar="DATE", help="Only changes detected at or after this date/time.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (schema in the README).")
+@click.option("--all", "include_cosmetic", is_flag=True, help="Include cosmetic-only changes.")
+@pass_ctx
+def changes(ctx: Context, source_id: str | None, since: str | None, as_json: bool, include_cosmetic: bool) -> None:
+    """List detected changes with the clauses added, removed and changed."""
+    from sqlmodel import Session
+
+    from monitor.query import CHANGES_SCHEMA, list_changes
+
+    since_at = parse_when(since, "--since")
+    with Session(ctx.engine) as session:
+        records = list_changes(session, source_id=source_id, since=since_at, include_cosmetic=include_cosmetic)
+    if as_json:
+        click.echo(json.dumps({"schema": CHANGES_SCHEMA, "changes": records}, indent=2, ensure_ascii=False))
+        return
+    if not records:
+        click.echo("no changes")
+        return
+    for record in records:
+        from monitor.render import change_text_lines
+
+        for line in change_text_lines(record):
+            click.echo(line)
+
+
+@main.command()
+@click.argument("source_id", metavar="SOURCE")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def history(ctx: Context, source_id: str, as_json: bool) -> None:
+    """List the versions of a source with their times and sizes."""
+    from sqlmodel import Session
+
+    from monitor.models import Source
+    from monitor.query import iso_utc, list_versions
+
+    with Session(ctx.engine) as session:
+        if session.get(Source, source_id) is None:
+            fail(f"unknown source {source_id!r}", EXIT_NOT_FOUND)
+        versions = list_versions(session, source_id)
+    rows = [{"version": v.number, "created_at": iso_utc(v.created_at),
+             "chars": v.chars, "blocks": v.block_count, "text_sha256": v.text_sha256,
+             "blob_sha256": v.blob_sha256} for v in versions]
+    if as_json:
+        click.echo(json.dumps({"source": source_id, "versions": rows}, indent=2))
+        return
+    if not rows:
+        click.echo(f"{source_id}: no versions yet")
+    for row in rows:
+        click.echo(f"v{row['version']:<4} {row['created_at']}  {row['chars']:>7} chars  {row['blocks']:>4} blocks")
+
+
+@main.command()
+@click.argument("source_id", metavar="SOURCE")
+@click.option("--version", "number", type=int, help="Version number (default: the latest).")
+@click.option("--at", "at", metavar="DATE", help="The version that stood at this date/time.")
+@pass_ctx
+def show(ctx: Context, source_id: str, number: int | None, at: str | None) -> None:
+    """Print a version of a notice as Markdown."""
+    from sqlmodel import Session
+
+    from monitor.query import find_version
+
+    when = parse_when(at, "--at")
+    with Session(ctx.engine) as session:
+        version = find_version(session, source_id, number=number, at=when)
+    if version is None:
+        what = f"version {number}" if number else (f"a version at {at}" if at else "any version")
+        fail(f"{source_id}: no {what}", EXIT_NOT_FOUND)
+    click.echo(version.markdown, nl=False)
+
+
+@main.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default=None,
+              help="Keep the demo's config, database and snapshots here (default: a temporary directory).")
+def demo(directory: str | None) -> None:
+    """Serve the seed notices locally, crawl, edit one notice, crawl again, show the change."""
+    from monitor.demo import run_demo
+
+    sys.exit(run_demo(Path(directory) if directory else None))
+
+
+def entrypoint() -> None:
+    main(prog_name="noticewatch")
+
+
+if __name__ == "__main__":
+    entrypoint()

@@ -1,0 +1,171 @@
+"""Turn one fetch into history: fetch row, raw blob row, and a new version and change if the text moved.
+
+The raw body is already in the archive when `record_fetch` runs (the archive pipeline stage comes
+first), so everything written here is derived from a stored blob and can be rebuilt from it.
+Each fetch is recorded in one transaction: a crash leaves either all of its rows or none.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from crawler.items import FetchItem
+from monitor.config import LoadedConfig, SourceConfig
+from monitor.db import session_scope
+from monitor.diff import diff_documents
+from monitor.document import Document
+from monitor.extract import extract_document
+from monitor.models import Blob, Change, Fetch, Source, Version
+
+KEPT_HEADERS = ("content-type", "content-length", "etag", "last-modified", "date", "server", "location",
+                "cache-control", "content-language")
+
+
+@dataclass
+class RecordResult:
+    """What a fetch came to: outcome is first | changed | unchanged | not_modified | failed."""
+
+    source_id: str
+    outcome: str
+    error: str | None = None
+    version_number: int | None = None
+    change_id: int | None = None
+
+
+def sync_sources(engine: Engine, loaded: LoadedConfig) -> None:
+    """Mirror the configured sources into the database (sources no longer configured are kept)."""
+    with session_scope(engine) as session:
+        for src in loaded.sources:
+            row = session.get(Source, src.id)
+            if row is None:
+                row = Source(id=src.id, name=src.name)
+            row.name, row.url, row.homepage, row.language = src.name, src.url, src.homepage, src.language
+            session.add(row)
+
+
+def latest_version(session: Session, source_id: str) -> Version | None:
+    return session.exec(select(Version).where(Version.source_id == source_id)
+                        .order_by(Version.number.desc()).limit(1)).first()
+
+
+def conditional_headers(engine: Engine, source_id: str) -> dict[str, str]:
+    """ETag / Last-Modified validators of the last good fetch, if its text is the current version."""
+    with Session(engine) as session:
+        if latest_version(session, source_id) is None:
+            return {}
+        fetch = session.exec(select(Fetch).where(Fetch.source_id == source_id,
+                                                 Fetch.outcome.in_(("first", "changed", "unchanged")))
+                             .order_by(Fetch.id.desc()).limit(1)).first()
+    headers: dict[str, str] = {}
+    if fetch is not None and fetch.etag:
+        headers["If-None-Match"] = fetch.etag
+    if fetch is not None and fetch.last_modified:
+        headers["If-Modified-Since"] = fetch.last_modified
+    return headers
+
+
+def _fetch_row(item: FetchItem, cycle_id: str | None) -> Fetch:
+    headers = {k.lower(): v for k, v in item.headers.items() if k.lower() in KEPT_HEADERS}
+    return Fetch(source_id=item.source_id, cycle_id=cycle_id, url=item.url, final_url=item.final_url,
+                 status=item.status, error=item.error, content_type=headers.get("content-type"),
+                 etag=headers.get("etag"), last_modified=headers.get("last-modified"),
+                 headers_json=json.dumps(headers, sort_keys=True) if headers else None,
+                 blob_sha256=item.blob_sha256, size=len(item.body) if item.body is not None else None,
+                 fetched_at=item.fetched_at)
+
+
+def _ensure_blob(session: Session, item: FetchItem, stored_size: int | None) -> None:
+    if item.blob_sha256 is None or session.get(Blob, item.blob_sha256) is not None:
+        return
+    try:
+        with session.begin_nested():
+            session.add(Blob(sha256=item.blob_sha256, size=len(item.body or b""),
+                             stored_size=stored_size or 0))
+    except IntegrityError:
+        pass  # another worker recorded the same body first; the file is identical
+
+
+def derive_document(item: FetchItem, source: SourceConfig) -> Document:
+    """Extract the notice from the fetched body with the source's overrides."""
+    return extract_document(item.body or b"", item.headers.get("Content-Type") or item.headers.get("content-type"),
+                            select=source.select, remove=source.remove, language=source.language)
+
+
+def new_version(session: Session, source_id: str, document: Document, fetch: Fetch | None,
+                blob_sha256: str | None, previous: Version | None) -> tuple[Version, Change | None]:
+    """Add the next version of a source and, if there was one before, the change between them."""
+    version = Version(source_id=source_id, number=(previous.number + 1) if previous else 1,
+                      fetch_id=fetch.id if fetch else None, blob_sha256=blob_sha256,
+                      created_at=fetch.fetched_at if fetch else None, text_sha256=document.text_sha256(),
+                      chars=document.char_count(), block_count=len(document.blocks),
+                      document_json=document.to_json(), markdown=document.markdown())
+    if version.created_at is None:
+        del version.created_at
+    session.add(version)
+    session.flush()
+    if previous is None:
+        return version, None
+    diff = diff_documents(Document.from_json(previous.document_json), document)
+    counts = {kind: sum(1 for c in diff.changes if c.kind == kind) for kind in ("added", "removed", "modified")}
+    change = Change(source_id=source_id, old_version_id=previous.id, new_version_id=version.id,
+                    detected_at=version.created_at, diff_json=json.dumps(diff.to_dict(), ensure_ascii=False),
+                    **counts)
+    session.add(change)
+    session.flush()
+    return version, change
+
+
+def record_fetch(engine: Engine, item: FetchItem, source: SourceConfig, *, cycle_id: str | None = None,
+                 min_text_chars: int = 200, stored_size: int | None = None) -> RecordResult:
+    """Record one fetch; derive a new version and change when the extracted text differs."""
+    with session_scope(engine) as session:
+        fetch = _fetch_row(item, cycle_id)
+        if item.discovered_url:
+            src_row = session.get(Source, item.source_id)
+            if src_row is not None:
+                src_row.discovered_url = item.discovered_url
+        if item.not_modified:
+            fetch.outcome = "not_modified"
+            session.add(fetch)
+            return RecordResult(item.source_id, "not_modified")
+        if item.body is None or item.error:
+            fetch.outcome = "failed"
+            fetch.error = item.error or "no body"
+            session.add(fetch)
+            return RecordResult(item.source_id, "failed", fetch.error)
+        _ensure_blob(session, item, stored_size)
+        try:
+            document = derive_document(item, source)
+        except Exception as exc:  # a parser crash on hostile input is a failed fetch, not a crashed cycle
+            fetch.outcome, fetch.error = "failed", f"extraction failed: {type(exc).__name__}: {exc}"
+            session.add(fetch)
+            return RecordResult(item.source_id, "failed", fetch.error)
+        if document.char_count() < min_text_chars:
+            fetch.outcome = "failed"
+            fetch.error = f"empty or tiny body: {document.char_count()} characters of text"
+            session.add(fetch)
+            return RecordResult(item.source_id, "failed", fetch.error)
+        previous = latest_version(session, item.source_id)
+        if previous is not None and previous.text_sha256 == document.text_sha256():
+            fetch.outcome = "unchanged"
+            session.add(fetch)
+            return RecordResult(item.source_id, "unchanged", version_number=previous.number)
+        fetch.outcome = "changed" if previous else "first"
+        session.add(fetch)
+        session.flush()
+        version, change = new_version(session, item.source_id, document, fetch, item.blob_sha256, previous)
+        return RecordResult(item.source_id, fetch.outcome, version_number=version.number,
+                            change_id=change.id if change else None)
+
+
+def version_count(session: Session, source_id: str | None = None) -> int:
+    query = select(func.count()).select_from(Version)
+    if source_id:
+        query = query.where(Version.source_id == source_id)
+    return session.exec(query).one()
