@@ -204,6 +204,9 @@ def demo(directory: str | None) -> None:
     sys.exit(run_demo(Path(directory) if directory else None))
 
 
+# Commands of later capabilities register here, one line each (see docs/architecture.md).
+
+
 def entrypoint() -> None:
     main(prog_name="noticewatch")
 
