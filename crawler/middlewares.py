@@ -1,13 +1,16 @@
-"""Downloader middlewares: retries with exponential backoff (and Retry-After on 429/503)."""
+"""Downloader middlewares: retries with exponential backoff, robots.txt shared by waiting requests."""
 
 from __future__ import annotations
 
 import random
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.http import Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import reactor
+from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 
 
@@ -54,3 +57,26 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return None
         await self._wait(delay)
         return retry
+
+
+class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, safe for many requests waiting on one robots.txt.
+
+    Scrapy hands every waiting request the same Deferred; turning it into a future for the first
+    waiter consumes its result, so later waiters got no parser and were let through. Each waiter
+    here gets its own Deferred fed from the shared one, which keeps the parser for everybody.
+    """
+
+    async def robot_parser(self, request: Request):
+        netloc = urlparse_cached(request).netloc
+        pending = self._parsers.get(netloc)
+        if isinstance(pending, Deferred):
+            mine: Deferred = Deferred()
+
+            def relay(result):
+                mine.callback(result)
+                return result
+
+            pending.addBoth(relay)
+            return await maybe_deferred_to_future(mine)
+        return await super().robot_parser(request)

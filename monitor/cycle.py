@@ -88,7 +88,7 @@ def run_cycle(loaded: LoadedConfig, source_ids: list[str] | None = None,
 
     ids = [s.id for s in loaded.config.sources_named(source_ids)]
     cycle_id = uuid.uuid4().hex[:12]
-    process = CrawlerProcess(crawler_settings(loaded, cycle_id), install_root_handler=False)
+    process = CrawlerProcess(crawler_settings(loaded, cycle_id))
     crawler = process.create_crawler(NoticesSpider)
     if on_item is not None:
         def item_scraped(item, response=None, spider=None) -> None:

@@ -12,6 +12,7 @@ import hashlib
 import html
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -187,6 +188,8 @@ class SitePage:
     company: str
     text: str
     status: int = 200
+    fail_times: int | None = None  # with a non-200 status: fail only this many requests, then recover
+    delay: float = 0.0  # seconds to wait before answering
     content_type: str = "text/html; charset=utf-8"
     raw: bytes | None = None  # serve these bytes verbatim instead of the generated page
     lang: str = "nl"
@@ -306,6 +309,13 @@ class NoticeSite:
                 with site.lock:
                     status, body, ctype = page.status, page.body(), page.content_type
                     modified = formatdate(page.last_modified, usegmt=True)
+                    if status != 200 and page.fail_times is not None:
+                        if page.fail_times <= 0:
+                            status = 200
+                        page.fail_times -= 1
+                    delay = page.delay
+                if delay:
+                    time.sleep(delay)
                 if status != 200:
                     self._send(status, b"<html><body><h1>Server error</h1></body></html>", "text/html")
                     return
