@@ -189,8 +189,8 @@ def show(ctx: Context, source_id: str, number: int | None, at: str | None) -> No
     with Session(ctx.engine) as session:
         version = find_version(session, source_id, number=number, at=when)
     if version is None:
-        what = f"version {number}" if number else (f"a version at {at}" if at else "any version")
-        fail(f"{source_id}: no {what}", EXIT_NOT_FOUND)
+        what = f"no version {number}" if number else (f"no version yet at {at}" if at else "no versions")
+        fail(f"{source_id}: {what}", EXIT_NOT_FOUND)
     click.echo(version.markdown, nl=False)
 
 
