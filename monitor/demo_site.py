@@ -206,10 +206,11 @@ class NoticeSite:
     """A threaded HTTP server on 127.0.0.1 serving /privacy/<id>, /home/<id>, /robots.txt."""
 
     def __init__(self, pages: dict[str, SitePage] | None = None, host: str = "127.0.0.1", port: int = 0,
-                 robots_txt: str = "User-agent: *\nDisallow: /private/\n") -> None:
+                 robots_txt: str = "User-agent: *\nDisallow: /private/\n", validators: bool = True) -> None:
         self.pages: dict[str, SitePage] = pages if pages is not None else {
             sid: SitePage(SEED_NAMES[sid], text) for sid, text in seed_texts().items()}
         self.robots_txt = robots_txt
+        self.validators = validators  # send ETag / Last-Modified and answer conditional requests
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
@@ -318,6 +319,9 @@ class NoticeSite:
                     time.sleep(delay)
                 if status != 200:
                     self._send(status, b"<html><body><h1>Server error</h1></body></html>", "text/html")
+                    return
+                if not site.validators:
+                    self._send(200, body, ctype)
                     return
                 etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
                 if self.headers.get("If-None-Match") == etag:
