@@ -190,6 +190,7 @@ class SitePage:
     status: int = 200
     fail_times: int | None = None  # with a non-200 status: fail only this many requests, then recover
     delay: float = 0.0  # seconds to wait before answering
+    redirect: str | None = None  # answer with `status` (301/302/...) and this Location instead
     content_type: str = "text/html; charset=utf-8"
     raw: bytes | None = None  # serve these bytes verbatim instead of the generated page
     lang: str = "nl"
@@ -317,6 +318,9 @@ class NoticeSite:
                     delay = page.delay
                 if delay:
                     time.sleep(delay)
+                if page.redirect:
+                    self._send(status, b"", "text/html", {"Location": page.redirect})
+                    return
                 if status != 200:
                     self._send(status, b"<html><body><h1>Server error</h1></body></html>", "text/html")
                     return

@@ -117,3 +117,47 @@ def test_scrapy_crawl_notices_runs_the_same_cycle(site, config_path):
     engine = open_db(load_config(config_path).database_url)
     with Session(engine) as session:
         assert len(session.exec(select(Version)).all()) == 5
+
+
+def test_redirect_records_the_final_url(site, config_path):
+    site.pages["cetit"].status = 302
+    site.pages["cetit"].redirect = site.url_for("ismt")
+    summary = _summary(config_path, "--source", "cetit")
+    assert summary["new"] == 1
+    [fetch] = _fetches(config_path)
+    assert fetch.url == site.url_for("cetit") and fetch.final_url == site.url_for("ismt")
+    assert fetch.status == 200
+
+
+def test_unwritable_snapshot_directory_is_a_storage_error(site, tmp_path, db_url):
+    blocker = tmp_path / "snapshots-file"
+    blocker.write_text("in the way")
+    config = site.write_config(tmp_path / "nw.toml", database=db_url, snapshots=str(blocker))
+    result = run_cli(config, "run")
+    assert result.returncode == 3
+    assert "snapshots directory" in result.stderr and result.stderr.strip().count("\n") == 0
+    assert site.hits("/privacy/") == 0
+
+
+def test_progress_bar_is_shown_on_a_terminal(site, config_path):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "--config", str(config_path), "run"],
+                            stdin=slave, stdout=slave, stderr=slave, cwd=REPO, close_fds=True)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    assert proc.wait(timeout=120) == 0
+    output = b"".join(chunks).decode("utf-8", "replace")
+    assert "crawling" in output and "5 sources, 5 fetched" in output
