@@ -1,0 +1,72 @@
+"""Build Documents from the seed texts for tests (not the real extractor: a small, predictable one).
+
+Rules: blocks are separated by blank lines; lines starting with '#' or short numbered lines
+("1. Over ons") or short lines without final punctuation are headings; lines starting with
+•, -, * are list items; everything else is a paragraph. Heading paths follow heading levels
+('#' count; numbered and short headings are level 2, the first line of the text is level 1).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from monitor.document import Block, Document
+
+SEEDS_DIR = Path(__file__).resolve().parent.parent / "monitor" / "data" / "seeds"
+SEED_NAMES = ("ingram-micro", "westcon-comstor", "partners4it", "ismt", "cetit")
+
+_NUMBERED = re.compile(r"^\d{1,2}\.\s+\S")
+_BULLET = re.compile(r"^\s*[•\-*]\s+")
+
+
+def seed_text(name: str) -> str:
+    return (SEEDS_DIR / f"{name}.txt").read_text(encoding="utf-8")
+
+
+def _classify(line: str) -> tuple[str, int, str]:
+    stripped = line.strip()
+    if stripped.startswith("#"):
+        level = len(stripped) - len(stripped.lstrip("#"))
+        return "heading", level, stripped.lstrip("#").strip()
+    if _BULLET.match(line) and not stripped.startswith("**") or stripped.startswith("• "):
+        depth = 1 + (len(line) - len(line.lstrip())) // 2
+        return "list_item", min(depth, 3), _BULLET.sub("", line, count=1).strip()
+    if _NUMBERED.match(stripped) and len(stripped) < 90 and not stripped.endswith((".", ";", ":")):
+        return "heading", 2, stripped
+    if (len(stripped) < 60 and stripped[-1:] not in ".;:,)" and not re.search(r"\d{3}", stripped)
+            and "@" not in stripped and len(stripped.split()) >= 2):
+        return "heading", 3, stripped
+    return "paragraph", 0, stripped
+
+
+def document_from_text(text: str, language: str = "nl") -> Document:
+    blocks: list[Block] = []
+    stack: list[tuple[int, str]] = []
+    for chunk in re.split(r"\n\s*\n", text):
+        lines = [ln for ln in chunk.split("\n") if ln.strip()]
+        if not lines:
+            continue
+        # A chunk of bullet lines is several list items; any other chunk is one block.
+        if all(_BULLET.match(ln) or ln.strip().startswith("•") for ln in lines) and len(lines) > 1:
+            items = lines
+        else:
+            items = [" ".join(ln.strip() for ln in lines)] if len(lines) > 1 else lines
+        for line in items:
+            kind, level, body = _classify(line)
+            if not body:
+                continue
+            if kind == "heading" and not blocks:
+                level = 1
+            path = tuple(t for _, t in stack)
+            if kind == "heading":
+                while stack and stack[-1][0] >= level:
+                    stack.pop()
+                path = tuple(t for _, t in stack)
+                stack.append((level, body))
+            blocks.append(Block(kind, body, path, level))
+    return Document(blocks=blocks, title=blocks[0].text if blocks else "", language=language)
+
+
+def seed_document(name: str) -> Document:
+    return document_from_text(seed_text(name))
