@@ -63,6 +63,7 @@ class StatementPattern:
     regex: str
     doc: str
     window: int = 60  # characters after the trigger in which the date phrase must start
+    stems: tuple[str, ...] = ()  # lowercase literals, one of which must occur (cheap pre-screen)
 
     @functools.cached_property
     def compiled(self) -> re.Pattern[str]:
@@ -74,59 +75,66 @@ STATEMENT_PATTERNS: list[StatementPattern] = [
     StatementPattern("nl-last-changed", "nl", "updated",
                      r"\b(?:laatst|voor\s+het\s+laatst)\s+(?:\w+\s+){0,2}?"
                      r"(?:bijgewerkt|gewijzigd|aangepast|herzien|geactualiseerd|vernieuwd)",
-                     'Dutch "laatst bijgewerkt/gewijzigd/aangepast/herzien (op)": the notice\'s last change.'),
+                     'Dutch "laatst bijgewerkt/gewijzigd/aangepast/herzien (op)": the notice\'s last change.', stems=("laatst",)),
     StatementPattern("nl-last-change-noun", "nl", "updated",
                      r"\blaatste\s+(?:wijziging|update|herziening|aanpassing|versie)",
-                     'Dutch "laatste wijziging / update / herziening": the last change.'),
+                     'Dutch "laatste wijziging / update / herziening": the last change.', stems=("laatste",)),
     StatementPattern("nl-effective", "nl", "effective",
                      r"\b(?:van\s+kracht|in\s+werking\s+getreden|treedt\s+in\s+werking|geldig\s+"
                      r"(?:per|vanaf|sinds|met\s+ingang\s+van)|ingangsdatum|met\s+ingang\s+van)",
-                     'Dutch "van kracht (met ingang van)", "geldig per/vanaf", "ingangsdatum".'),
+                     'Dutch "van kracht (met ingang van)", "geldig per/vanaf", "ingangsdatum".', stems=("kracht", "werking", "geldig", "ingang")),
     StatementPattern("nl-version", "nl", "version",
                      r"\bversie(?:datum)?\b", 'Dutch "versie[datum]": a version label or a version date.',
-                     window=25),
+                     window=25, stems=("versie",)),
     # --- English
     StatementPattern("en-last-updated", "en", "updated",
                      r"\b(?:last\s+(?:updated|modified|revised|changed|amended|reviewed)|"
                      r"(?:updated|revised|modified|amended)\s+(?:on|as\s+of))",
-                     'English "last updated / modified / revised (on)", "updated as of".'),
+                     'English "last updated / modified / revised (on)", "updated as of".', stems=("updated", "modified", "revised", "changed", "amended", "reviewed")),
     StatementPattern("en-date-of-revision", "en", "updated",
                      r"\b(?:date\s+of\s+(?:last\s+)?(?:revision|update|modification)|last\s+update|"
                      r"latest\s+(?:update|revision))",
-                     'English "date of last revision", "last update", "latest revision".'),
+                     'English "date of last revision", "last update", "latest revision".', stems=("date of", "last update", "latest")),
     StatementPattern("en-effective", "en", "effective",
                      r"\b(?:effective\s+(?:date|as\s+of|from|since|on)|effective(?=\s*:)|is\s+effective|"
                      r"takes?\s+effect|in\s+(?:effect|force)\s+(?:as\s+of|from|since|on))",
-                     'English "effective date", "effective as of", "in force from".'),
+                     'English "effective date", "effective as of", "in force from".', stems=("effect", "force")),
     StatementPattern("en-version", "en", "version",
                      r"\bversion(?:\s+date)?\b", 'English "version [date]": a version label or date.',
-                     window=25),
+                     window=25, stems=("version",)),
     # --- German
     StatementPattern("de-last-updated", "de", "updated",
                      r"\b(?:zuletzt\s+(?:\w+\s+){0,2}?(?:aktualisiert|geändert|überarbeitet)|"
                      r"letzte\s+(?:aktualisierung|änderung|überarbeitung))",
-                     'German "zuletzt aktualisiert/geändert (am)", "letzte Änderung".'),
+                     'German "zuletzt aktualisiert/geändert (am)", "letzte Änderung".', stems=("zuletzt", "letzte")),
     StatementPattern("de-stand", "de", "updated",
                      r"\bstand(?=\s*(?::|vom|\d))", 'German "Stand: 01.03.2024" / "Stand vom ...".',
-                     window=12),
+                     window=12, stems=("stand",)),
     StatementPattern("de-effective", "de", "effective",
                      r"\b(?:gültig\s+(?:ab|seit|zum)|in\s+kraft\s+(?:seit|ab|getreten)|wirksam\s+(?:ab|seit))",
-                     'German "gültig ab", "in Kraft seit", "wirksam ab".'),
+                     'German "gültig ab", "in Kraft seit", "wirksam ab".', stems=("gültig", "kraft", "wirksam")),
     StatementPattern("de-version", "de", "version",
                      r"\b(?:version|fassung)\b", 'German "Version / Fassung": a version label or date.',
-                     window=25),
+                     window=25, stems=("version", "fassung")),
     # --- French
     StatementPattern("fr-last-updated", "fr", "updated",
                      r"\b(?:derni[eè]re\s+(?:mise\s+[àa]\s+jour|modification|révision|revision)|"
                      r"mise?\s+[àa]\s+jour\s+le|modifiée?\s+le)",
-                     'French "dernière mise à jour", "mise à jour le", "modifiée le".'),
+                     'French "dernière mise à jour", "mise à jour le", "modifiée le".', stems=("derni", "jour", "modifi")),
     StatementPattern("fr-effective", "fr", "effective",
                      r"\b(?:en\s+vigueur\s+(?:le|du|depuis|à\s+compter\s+du|a\s+compter\s+du|au)|"
                      r"date\s+d['’]effet|entrée\s+en\s+vigueur|applicable\s+(?:à\s+compter\s+du|depuis))",
-                     'French "en vigueur le / à compter du", "date d\'effet", "entrée en vigueur".'),
+                     'French "en vigueur le / à compter du", "date d\'effet", "entrée en vigueur".', stems=("vigueur", "effet", "applicable")),
     StatementPattern("fr-version", "fr", "version",
-                     r"\bversion\b", 'French "version": a version label or date.', window=25),
+                     r"\bversion\b", 'French "version": a version label or date.', window=25, stems=("version",)),
 ]
+
+
+@functools.cache
+def _screen(names: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex of all stems of the named patterns: most blocks are dismissed by a single search."""
+    stems = {s for p in STATEMENT_PATTERNS if p.name in names for s in p.stems}
+    return re.compile("|".join(re.escape(s) for s in sorted(stems, key=len, reverse=True)))
 
 
 def list_patterns() -> list[StatementPattern]:
@@ -171,16 +179,6 @@ def _phrase_regexes(language: str) -> list[tuple[str, re.Pattern[str]]]:
 
 _VERSION_LABEL = re.compile(r"\s*[:.]?\s*(v?\d+(?:[._-]\d+)*[a-z]?)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[^\W\d]{2})[.!?](?:\s|$)|\n")
-
-_TRIGGERS: dict[tuple[str, ...], re.Pattern[str]] = {}
-
-
-def _trigger(languages: tuple[str, ...]) -> re.Pattern[str]:
-    if languages not in _TRIGGERS:
-        _TRIGGERS[languages] = re.compile(
-            "|".join(f"(?:{p.regex})" for p in STATEMENT_PATTERNS if p.language in languages), re.IGNORECASE)
-    return _TRIGGERS[languages]
-
 
 @dataclass(frozen=True)
 class NoticeDate:
@@ -352,17 +350,18 @@ def _plausible(value: dt.date, today: dt.date) -> bool:
 def find_statements(document: Document, language: str | None = None) -> list[NoticeDate]:
     """Every date statement found, in document order (most callers want `find_notice_date`)."""
     languages = _languages(language or document.language)
-    trigger = _trigger(languages)
+    patterns = [p for p in STATEMENT_PATTERNS if p.language in languages]
+    screen = _screen(tuple(p.name for p in patterns))
     today = dt.date.today()
     found: list[NoticeDate] = []
     blocks = document.blocks
     for index, block in enumerate(blocks):
-        if not trigger.search(block.text):
+        low = block.text.lower()
+        if not screen.search(low):
             continue
+        candidates = [p for p in patterns if any(stem in low for stem in p.stems)]
         text = _clean(block.text)
-        for pattern in STATEMENT_PATTERNS:
-            if pattern.language not in languages:
-                continue
+        for pattern in candidates:
             for m in pattern.compiled.finditer(text):
                 result = _statement_at(text, m, pattern, today)
                 if result is None and len(text) < 120 and index + 1 < len(blocks):
@@ -372,8 +371,10 @@ def find_statements(document: Document, language: str | None = None) -> list[Not
                         joined = text + " " + nxt
                         mm = pattern.compiled.search(joined, m.start())
                         result = _statement_at(joined, mm, pattern, today) if mm else None
+                        if result is not None:
+                            result["block_index"] = index + 1
                 if result is not None:
-                    found.append(NoticeDate(**{**result, "block_index": index}))
+                    found.append(NoticeDate(**{"block_index": index, **result}))
     return found
 
 
