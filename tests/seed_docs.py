@@ -68,5 +68,39 @@ def document_from_text(text: str, language: str = "nl") -> Document:
     return Document(blocks=blocks, title=blocks[0].text if blocks else "", language=language)
 
 
+def with_paths(blocks: list[Block]) -> list[Block]:
+    """Recompute every heading path from the headings' texts and levels (after edits in tests)."""
+    out: list[Block] = []
+    stack: list[tuple[int, str]] = []
+    for block in blocks:
+        if block.kind == "heading":
+            while stack and stack[-1][0] >= block.level:
+                stack.pop()
+            path = tuple(t for _, t in stack)
+            stack.append((block.level, block.text))
+        else:
+            path = tuple(t for _, t in stack)
+        out.append(block if path == block.heading_path else Block(block.kind, block.text, path, block.level))
+    return out
+
+
+def sections(blocks: list[Block]) -> tuple[list[Block], list[list[Block]]]:
+    """(preamble, sections) split at the shallowest heading level below the title."""
+    levels = [b.level for b in blocks[1:] if b.kind == "heading"]
+    if not levels:
+        return list(blocks), []
+    top = min(levels)
+    preamble: list[Block] = []
+    parts: list[list[Block]] = []
+    for k, block in enumerate(blocks):
+        if block.kind == "heading" and block.level == top and k > 0:
+            parts.append([block])
+        elif parts:
+            parts[-1].append(block)
+        else:
+            preamble.append(block)
+    return preamble, parts
+
+
 def seed_document(name: str) -> Document:
     return document_from_text(seed_text(name))
