@@ -18,9 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from seed_docs import seed_document  # noqa: E402
+
 from monitor.diff import diff_documents  # noqa: E402
 from monitor.document import Document  # noqa: E402
-from seed_docs import seed_document  # noqa: E402
 
 TARGETS_MS = {"a": 20.0, "b": 60.0, "c": 500.0}
 RUNS = 25
@@ -29,7 +30,8 @@ RUNS = 25
 def one_edit(doc: Document, rng: random.Random) -> Document:
     blocks = list(doc.blocks)
     i = max(range(len(blocks)), key=lambda k: len(blocks[k].text) if blocks[k].kind == "paragraph" else 0)
-    blocks[i] = replace(blocks[i], text=blocks[i].text.replace(" de ", " het ", 1) + " Ook in de Verenigde Staten.")
+    text = blocks[i].text.replace(" de ", " het ", 1) + " Ook in de Verenigde Staten."
+    blocks[i] = replace(blocks[i], text=text)
     return Document(blocks, doc.title, doc.language)
 
 

@@ -75,14 +75,17 @@ STATEMENT_PATTERNS: list[StatementPattern] = [
     StatementPattern("nl-last-changed", "nl", "updated",
                      r"\b(?:laatst|voor\s+het\s+laatst)\s+(?:\w+\s+){0,2}?"
                      r"(?:bijgewerkt|gewijzigd|aangepast|herzien|geactualiseerd|vernieuwd)",
-                     'Dutch "laatst bijgewerkt/gewijzigd/aangepast/herzien (op)": the notice\'s last change.', stems=("laatst",)),
+                     'Dutch "laatst bijgewerkt/gewijzigd/aangepast/herzien (op)": the notice\'s last change.',
+                     stems=("laatst",)),
     StatementPattern("nl-last-change-noun", "nl", "updated",
                      r"\blaatste\s+(?:wijziging|update|herziening|aanpassing|versie)",
-                     'Dutch "laatste wijziging / update / herziening": the last change.', stems=("laatste",)),
+                     'Dutch "laatste wijziging / update / herziening": the last change.',
+                     stems=("laatste",)),
     StatementPattern("nl-effective", "nl", "effective",
                      r"\b(?:van\s+kracht|in\s+werking\s+getreden|treedt\s+in\s+werking|geldig\s+"
                      r"(?:per|vanaf|sinds|met\s+ingang\s+van)|ingangsdatum|met\s+ingang\s+van)",
-                     'Dutch "van kracht (met ingang van)", "geldig per/vanaf", "ingangsdatum".', stems=("kracht", "werking", "geldig", "ingang")),
+                     'Dutch "van kracht (met ingang van)", "geldig per/vanaf", "ingangsdatum".',
+                     stems=("kracht", "werking", "geldig", "ingang")),
     StatementPattern("nl-version", "nl", "version",
                      r"\bversie(?:datum)?\b", 'Dutch "versie[datum]": a version label or a version date.',
                      window=25, stems=("versie",)),
@@ -90,15 +93,18 @@ STATEMENT_PATTERNS: list[StatementPattern] = [
     StatementPattern("en-last-updated", "en", "updated",
                      r"\b(?:last\s+(?:updated|modified|revised|changed|amended|reviewed)|"
                      r"(?:updated|revised|modified|amended)\s+(?:on|as\s+of))",
-                     'English "last updated / modified / revised (on)", "updated as of".', stems=("updated", "modified", "revised", "changed", "amended", "reviewed")),
+                     'English "last updated / modified / revised (on)", "updated as of".',
+                     stems=("updated", "modified", "revised", "changed", "amended", "reviewed")),
     StatementPattern("en-date-of-revision", "en", "updated",
                      r"\b(?:date\s+of\s+(?:last\s+)?(?:revision|update|modification)|last\s+update|"
                      r"latest\s+(?:update|revision))",
-                     'English "date of last revision", "last update", "latest revision".', stems=("date of", "last update", "latest")),
+                     'English "date of last revision", "last update", "latest revision".',
+                     stems=("date of", "last update", "latest")),
     StatementPattern("en-effective", "en", "effective",
                      r"\b(?:effective\s+(?:date|as\s+of|from|since|on)|effective(?=\s*:)|is\s+effective|"
                      r"takes?\s+effect|in\s+(?:effect|force)\s+(?:as\s+of|from|since|on))",
-                     'English "effective date", "effective as of", "in force from".', stems=("effect", "force")),
+                     'English "effective date", "effective as of", "in force from".',
+                     stems=("effect", "force")),
     StatementPattern("en-version", "en", "version",
                      r"\bversion(?:\s+date)?\b", 'English "version [date]": a version label or date.',
                      window=25, stems=("version",)),
@@ -106,13 +112,15 @@ STATEMENT_PATTERNS: list[StatementPattern] = [
     StatementPattern("de-last-updated", "de", "updated",
                      r"\b(?:zuletzt\s+(?:\w+\s+){0,2}?(?:aktualisiert|geändert|überarbeitet)|"
                      r"letzte\s+(?:aktualisierung|änderung|überarbeitung))",
-                     'German "zuletzt aktualisiert/geändert (am)", "letzte Änderung".', stems=("zuletzt", "letzte")),
+                     'German "zuletzt aktualisiert/geändert (am)", "letzte Änderung".',
+                     stems=("zuletzt", "letzte")),
     StatementPattern("de-stand", "de", "updated",
                      r"\bstand(?=\s*(?::|vom|\d))", 'German "Stand: 01.03.2024" / "Stand vom ...".',
                      window=12, stems=("stand",)),
     StatementPattern("de-effective", "de", "effective",
                      r"\b(?:gültig\s+(?:ab|seit|zum)|in\s+kraft\s+(?:seit|ab|getreten)|wirksam\s+(?:ab|seit))",
-                     'German "gültig ab", "in Kraft seit", "wirksam ab".', stems=("gültig", "kraft", "wirksam")),
+                     'German "gültig ab", "in Kraft seit", "wirksam ab".',
+                     stems=("gültig", "kraft", "wirksam")),
     StatementPattern("de-version", "de", "version",
                      r"\b(?:version|fassung)\b", 'German "Version / Fassung": a version label or date.',
                      window=25, stems=("version", "fassung")),
@@ -120,13 +128,16 @@ STATEMENT_PATTERNS: list[StatementPattern] = [
     StatementPattern("fr-last-updated", "fr", "updated",
                      r"\b(?:derni[eè]re\s+(?:mise\s+[àa]\s+jour|modification|révision|revision)|"
                      r"mise?\s+[àa]\s+jour\s+le|modifiée?\s+le)",
-                     'French "dernière mise à jour", "mise à jour le", "modifiée le".', stems=("derni", "jour", "modifi")),
+                     'French "dernière mise à jour", "mise à jour le", "modifiée le".',
+                     stems=("derni", "jour", "modifi")),
     StatementPattern("fr-effective", "fr", "effective",
                      r"\b(?:en\s+vigueur\s+(?:le|du|depuis|à\s+compter\s+du|a\s+compter\s+du|au)|"
                      r"date\s+d['’]effet|entrée\s+en\s+vigueur|applicable\s+(?:à\s+compter\s+du|depuis))",
-                     'French "en vigueur le / à compter du", "date d\'effet", "entrée en vigueur".', stems=("vigueur", "effet", "applicable")),
+                     'French "en vigueur le / à compter du", "date d\'effet", "entrée en vigueur".',
+                     stems=("vigueur", "effet", "applicable")),
     StatementPattern("fr-version", "fr", "version",
-                     r"\bversion\b", 'French "version": a version label or date.', window=25, stems=("version",)),
+                     r"\bversion\b", 'French "version": a version label or date.', window=25,
+                     stems=("version",)),
 ]
 
 
@@ -217,7 +228,8 @@ class NoticeDate:
         Version labels without dates compare by natural order of their numbers.
         """
         if self.value is not None and other.value is not None:
-            coarse = min(PRECISIONS.index(self.precision or "day"), PRECISIONS.index(other.precision or "day"))
+            coarse = min(PRECISIONS.index(self.precision or "day"),
+                         PRECISIONS.index(other.precision or "day"))
             a, b = _truncate(self.value, coarse), _truncate(other.value, coarse)
             return (a > b) - (a < b)
         if self.label and other.label:

@@ -66,14 +66,17 @@ _UNSET: object = object()
 # ---------------------------------------------------------------- normalisation
 
 _WS = re.compile(r"\s+")
-_QUOTES = str.maketrans({c: "'" for c in "‘’‚‛′`´«»‹›“”„‟″\""} | {c: "-" for c in "‐‑‒–—―−"})
+_QUOTES = str.maketrans({c: "'" for c in "‘’‚‛′`´«»‹›“”„‟″\""}
+                        | {c: "-" for c in "‐‑‒–—―−"})
 _NUMBERING = re.compile(r"^\s*(?:\d{1,3}(?:\.\d{1,3})*[.)]?|\(\d{1,3}\)|[a-z][.)]|\([a-z]{1,4}\)|"
                         r"[ivxlc]{1,5}[.)]|[•·▪◦●■\-*–—])\s+", re.IGNORECASE)
 _PUNCT = re.compile(r"[^\w\s]+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
-_NEGATIONS = frozenset("""niet geen nooit noch not no never nor none without zonder nicht kein keine keinen
-nie ohne ne pas jamais aucun aucune sans only alleen uitsluitend nur seulement""".split())
+_NEGATIONS = frozenset({
+    "niet", "geen", "nooit", "noch", "alleen", "uitsluitend", "not", "no", "never", "nor", "none", "without",
+    "only", "nicht", "kein", "keine", "keinen", "nie", "ohne", "nur", "ne", "pas", "jamais", "aucun",
+    "aucune", "sans", "seulement", "zonder"})
 _MONTH_WORDS = frozenset(m for table in MONTHS.values() for m in table)
 
 
@@ -547,7 +550,8 @@ def significance_of(change: ClauseChange) -> str:
 # ---------------------------------------------------------------- the differ
 
 def diff_documents(old: Document, new: Document, *, old_date: NoticeDate | None | object = _UNSET,
-                   new_date: NoticeDate | None | object = _UNSET, fetched_at: dt.datetime | dt.date | None = None,
+                   new_date: NoticeDate | None | object = _UNSET,
+                   fetched_at: dt.datetime | dt.date | None = None,
                    language: str | None = None) -> DocumentDiff:
     """Align the clauses of `old` and `new` and describe every change, with date flags.
 

@@ -39,8 +39,11 @@ def _tokens(text: str) -> list[str]:
     return _TOKENS.findall(text.translate(_APOSTROPHES).lower())
 
 
+_Vocabulary = tuple[dict[str, list[str]], dict[str, list[str]], list[tuple[str, str]]]
+
+
 @functools.cache
-def _vocabulary(language: str | None) -> tuple[dict[str, list[str]], dict[str, list[str]], list[tuple[str, str]]]:
+def _vocabulary(language: str | None) -> _Vocabulary:
     """(word prefixes → topics, whole words → topics, [(phrase, topic)]) for one language (None: all).
 
     Matching on tokens and dictionary look-ups instead of one big regex keeps tagging at

@@ -87,7 +87,7 @@ def test_dated_statement_preferred_over_version_label():
 
 
 @pytest.mark.parametrize("text", [
-    "De Algemene Verordening Gegevensbescherming (Verordening (EU) 2016/679 van 27 april 2016) is van toepassing.",
+    "De Algemene Verordening Gegevensbescherming (Verordening (EU) 2016/679 van 27 april 2016) geldt.",
     "De AVG is van kracht sinds 25 mei 2018 en geldt in de hele EU.",
     "Sinds 25 mei 2018 geldt de AVG.",
     "Wij reageren binnen 30 dagen op uw verzoek.",

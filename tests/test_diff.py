@@ -7,7 +7,7 @@ import json
 from dataclasses import replace
 
 import pytest
-from seed_docs import SEED_NAMES, seed_document, sections, with_paths
+from seed_docs import SEED_NAMES, sections, seed_document, with_paths
 
 from monitor.dates import find_notice_date
 from monitor.diff import ClauseChange, DocumentDiff, apply_changes, diff_documents, inline_html, word_diff
@@ -213,7 +213,8 @@ def test_refined_precision_is_a_change_but_not_backwards():
     old = seed_document("cetit")
     date_index = find_notice_date(old).block_index
     blocks = list(old.blocks)
-    blocks[date_index] = replace(blocks[date_index], text=blocks[date_index].text.replace("mei 2018", "7 mei 2018"))
+    text = blocks[date_index].text.replace("mei 2018", "7 mei 2018")
+    blocks[date_index] = replace(blocks[date_index], text=text)
     result = check(old, make(old, blocks))
     assert result.flags["date_changed"]
     assert result.flags["date_changed"]["old"]["display"] == "2018-05"

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from seed_docs import SEED_NAMES, seed_document, sections, with_paths
+from seed_docs import SEED_NAMES, sections, seed_document, with_paths
 
 from monitor.diff import apply_changes, diff_documents
 from monitor.document import Block, Document
@@ -107,13 +107,15 @@ def edited(draw):
         elif op == "insert":
             kind = draw(st.sampled_from(["paragraph", "list_item", "heading"]))
             text = " ".join(draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=8)))
-            blocks.insert(k, Block(kind, text, (), 3 if kind == "heading" else (1 if kind == "list_item" else 0)))
+            level = 3 if kind == "heading" else (1 if kind == "list_item" else 0)
+            blocks.insert(k, Block(kind, text, (), level))
         elif op == "move":
             moved = blocks.pop(k)
             blocks.insert(draw(st.integers(0, len(blocks))), moved)
         elif op == "split" and ". " in block.text:
             cut = block.text.index(". ") + 1
-            blocks[k:k + 1] = [replace(block, text=block.text[:cut]), replace(block, text=block.text[cut + 1:])]
+            parts = [block.text[:cut], block.text[cut + 1:]]
+            blocks[k:k + 1] = [replace(block, text=t) for t in parts]
         elif op == "merge" and k + 1 < len(blocks) and blocks[k + 1].kind == block.kind:
             blocks[k:k + 2] = [replace(block, text=block.text + " " + blocks[k + 1].text)]
         elif op == "kind" and block.kind != "heading":
