@@ -287,7 +287,7 @@ class DocumentDiff:
     def to_dict(self) -> dict:
         """The JSON form (``changes --json`` schema version 2).
 
-        ``{"schema": 2, "significance": "material"|"minor"|"cosmetic"|null,
+        ``{"diff_schema": 2, "significance": "material"|"minor"|"cosmetic"|null,
         "is_cosmetic_only": bool, "counts": {kind: n, ...},
         "old_date": NoticeDate|null, "new_date": NoticeDate|null,
         "flags": {"date_changed": false | {"old": NoticeDate|null, "new": NoticeDate|null},
@@ -303,9 +303,10 @@ class DocumentDiff:
         and a NoticeDate is ``{"value": "YYYY-MM-DD"|null, "precision": "day"|"month"|"year"|null,
         "display", "kind": "updated"|"effective"|"version", "label", "sentence", "language",
         "pattern", "block_index"}``.
+        (The key is `diff_schema`, not `schema`, so it can sit beside a record's own `schema`.)
         """
         return {
-            "schema": SCHEMA_VERSION,
+            "diff_schema": SCHEMA_VERSION,
             "significance": self.significance,
             "is_cosmetic_only": self.is_cosmetic_only,
             "counts": dict(Counter(c.kind for c in self.changes)),

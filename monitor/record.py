@@ -115,7 +115,7 @@ def new_version(session: Session, source_id: str, document: Document, fetch: Fet
     counts = {kind: sum(1 for c in diff.changes if c.kind == kind) for kind in ("added", "removed", "modified")}
     change = Change(source_id=source_id, old_version_id=previous.id, new_version_id=version.id,
                     detected_at=version.created_at, diff_json=json.dumps(diff.to_dict(), ensure_ascii=False),
-                    **counts)
+                    significance=diff.significance or "cosmetic", cosmetic_only=diff.is_cosmetic_only, **counts)
     session.add(change)
     session.flush()
     return version, change

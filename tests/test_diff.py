@@ -260,7 +260,7 @@ def test_to_dict_schema():
     k = paragraphs(old)[0]
     blocks[k] = replace(blocks[k], text=blocks[k].text + " Extra zin.")
     data = check(old, make(old, blocks)).to_dict()
-    assert data["schema"] == 2
+    assert data["diff_schema"] == 2
     assert set(data["flags"]) == {"date_changed", "silent_change", "date_only", "date_backwards",
                                   "date_in_future", "date_added", "date_removed"}
     clause = data["clauses"][0]
