@@ -161,3 +161,15 @@ def test_progress_bar_is_shown_on_a_terminal(site, config_path):
     assert proc.wait(timeout=120) == 0
     output = b"".join(chunks).decode("utf-8", "replace")
     assert "crawling" in output and "5 sources, 5 fetched" in output
+
+
+def test_timeouts_and_unresolvable_hosts_are_failed_fetches(site, tmp_path, db_url):
+    site.pages["cetit"].delay = 3.0
+    extra = '\n[[source]]\nid = "nodns"\nname = "No DNS"\nurl = "http://nonexistent.invalid/privacy"\n'
+    config = site.write_config(tmp_path / "nw.toml", database=db_url, extra=extra)
+    config.write_text(config.read_text().replace("timeout = 10", "timeout = 1").replace("retries = 1", "retries = 0"))
+    summary = _summary(config)
+    assert set(summary["failed"]) == {"cetit", "nodns"}
+    assert "Timeout" in summary["failed"]["cetit"] or "took longer" in summary["failed"]["cetit"]
+    assert "DNS" in summary["failed"]["nodns"] or "lookup" in summary["failed"]["nodns"].lower()
+    assert summary["new"] == 4
