@@ -83,8 +83,9 @@ def main(click_ctx: click.Context, config_path: str | None) -> None:
 @main.command()
 @click.option("--source", "source_ids", multiple=True, metavar="ID", help="Only these sources (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the cycle summary as JSON.")
+@click.option("--digest", "send_digests", is_flag=True, help="After the cycle, send the e-mail digests that are due.")
 @pass_ctx
-def run(ctx: Context, source_ids: tuple[str, ...], as_json: bool) -> None:
+def run(ctx: Context, source_ids: tuple[str, ...], as_json: bool, send_digests: bool) -> None:
     """Crawl every (or the named) source once and record what changed."""
     from monitor.cycle import run_cycle
 
@@ -94,6 +95,10 @@ def run(ctx: Context, source_ids: tuple[str, ...], as_json: bool) -> None:
     except ConfigError as exc:
         fail(str(exc), EXIT_CONFIG)
     _ = ctx.engine
+    if send_digests:
+        from monitor.cli_digest import check_mail
+
+        check_mail(ctx)
     try:
         from monitor.archive import Archive
 
@@ -117,6 +122,10 @@ def run(ctx: Context, source_ids: tuple[str, ...], as_json: bool) -> None:
     else:
         for line in summary.lines():
             click.echo(line)
+    if send_digests:
+        from monitor.cli_digest import send_and_print
+
+        send_and_print(ctx, None)
 
 
 @main.command()
@@ -205,6 +214,9 @@ def demo(directory: str | None) -> None:
 
 
 # Commands of later capabilities register here, one line each (see docs/architecture.md).
+from monitor.cli_digest import digest  # noqa: E402
+
+main.add_command(digest)
 
 
 def entrypoint() -> None:

@@ -7,6 +7,7 @@ the key path and the problem, and the CLI prints it and exits with code 2.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
@@ -14,6 +15,8 @@ from urllib.parse import urlsplit
 
 import soupsieve
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from monitor.config_mail import MailConfig, SubscriptionConfig, check_subscriptions
 
 DEFAULT_CONFIG_NAME = "noticewatch.toml"
 CONFIG_ENV = "NOTICEWATCH_CONFIG"
@@ -117,6 +120,8 @@ class Config(_Strict):
     storage: StorageConfig = StorageConfig()
     crawl: CrawlConfig = CrawlConfig()
     source: list[SourceConfig] = []
+    mail: MailConfig | None = None
+    subscription: list[SubscriptionConfig] = []
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Config:
@@ -125,6 +130,7 @@ class Config(_Strict):
             if src.id in seen:
                 raise ValueError(f"source[{index}].id: duplicate id {src.id!r}")
             seen.add(src.id)
+        check_subscriptions(self.subscription, seen)
         return self
 
     def sources_named(self, ids: list[str] | tuple[str, ...] | None) -> list[SourceConfig]:
@@ -145,6 +151,7 @@ class LoadedConfig:
         self.config = config
         self.path = path
         base = path.parent if path else Path.cwd()
+        self.base_dir = base
         self.snapshots_dir = (base / config.storage.snapshots).resolve()
         self.database_url = _absolute_sqlite(config.storage.database, base)
 
@@ -194,7 +201,10 @@ def parse_config(text: str, origin: str = DEFAULT_CONFIG_NAME) -> Config:
             problem = str(err.get("msg", "invalid")).removeprefix("Value error, ")
         if key and problem.startswith(key + ":"):
             problem = problem[len(key) + 1:].strip()
-        if not key and ": " in problem and problem.split(": ", 1)[0].startswith("source["):
+        head, sep, rest = problem.partition(": ")
+        if key and sep and re.fullmatch(r"[a-z_]+", head):
+            key, problem = f"{key}.{head}", rest
+        if not key and ": " in problem and problem.split(": ", 1)[0].startswith(("source[", "subscription[")):
             key, problem = problem.split(": ", 1)
         more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
         raise ConfigError(f"{origin}: {key or '(top level)'}: {problem}{more}") from None

@@ -1,0 +1,220 @@
+"""Helpers of the digest tests: history from real seed edits, and a real SMTP server on 127.0.0.1.
+
+The history goes through the real pipeline minus HTTP: seed text → notice page HTML (as the demo
+site serves it) → extract → `new_version` (diff, change row). The SMTP server is aiosmtpd, with
+optional STARTTLS, implicit TLS, AUTH and scripted refusals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import socket
+import ssl
+import threading
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from sqlmodel import Session
+
+from monitor.db import session_scope
+from monitor.demo_site import SEED_NAMES, notice_html_body, page_html, seed_text
+from monitor.extract import extract_document
+from monitor.models import Fetch, Source
+from monitor.record import latest_version, new_version
+
+# Real edits of the seed notices: (source, old text, new text). Material wording changes.
+SEED_EDITS = [
+    ("partners4it", "We bewaren uw persoonlijke gegevens zo lang als nodig is",
+     "We bewaren uw persoonlijke gegevens, ook in de Verenigde Staten, zo lang als nodig is"),
+    ("ismt", "Wij bewaren je gegevens niet langer dan noodzakelijk is",
+     "Wij bewaren je gegevens maximaal zeven jaar en niet langer dan noodzakelijk is"),
+    ("cetit", "We bewaren uw informatie voor mogelijke toekomstige contacten met u.",
+     "We bewaren uw informatie voor mogelijke toekomstige contacten met u en delen deze met onze "
+     "marketingpartners."),
+]
+
+
+def add_source(engine, source_id: str, name: str | None = None, url: str | None = None) -> None:
+    with session_scope(engine) as session:
+        if session.get(Source, source_id) is None:
+            session.add(Source(id=source_id, name=name or SEED_NAMES.get(source_id, source_id),
+                               url=url or f"https://{source_id}.example/privacy"))
+
+
+def record_text(engine, source_id: str, text: str, when: dt.datetime) -> int | None:
+    """Record `text` as the next version of a source, as the pipeline would; the change id if any."""
+    add_source(engine, source_id)
+    html = page_html(SEED_NAMES.get(source_id, source_id), notice_html_body(text))
+    document = extract_document(html.encode("utf-8"), "text/html; charset=utf-8")
+    with session_scope(engine) as session:
+        fetch = Fetch(source_id=source_id, url=f"https://{source_id}.example/privacy", status=200,
+                      outcome="changed", fetched_at=when)
+        session.add(fetch)
+        session.flush()
+        previous = latest_version(session, source_id)
+        if previous is not None and previous.text_sha256 == document.text_sha256():
+            return None
+        _version, change = new_version(session, source_id, document, fetch, None, previous)
+        return change.id if change else None
+
+
+def seed_history(engine, when: dt.datetime, edits=SEED_EDITS) -> list[int]:
+    """First versions of the edited seeds at `when`, then their edited versions a minute later."""
+    texts = {}
+    for source_id, _old, _new in edits:
+        texts.setdefault(source_id, seed_text(source_id))
+    for source_id, text in texts.items():
+        record_text(engine, source_id, text, when)
+    for source_id, old, new in edits:
+        assert old in texts[source_id], (source_id, old)
+        texts[source_id] = texts[source_id].replace(old, new, 1)
+    return [cid for source_id, text in texts.items()
+            if (cid := record_text(engine, source_id, text, when + dt.timedelta(minutes=1))) is not None]
+
+
+def record_failures(engine, source_id: str, count: int, when: dt.datetime, error: str = "HTTP 503") -> None:
+    add_source(engine, source_id)
+    with session_scope(engine) as session:
+        for i in range(count):
+            session.add(Fetch(source_id=source_id, url=f"https://{source_id}.example/privacy", status=503,
+                              outcome="failed", error=error, fetched_at=when + dt.timedelta(hours=i)))
+
+
+def change_count(engine) -> int:
+    from sqlmodel import func, select
+
+    from monitor.models import Change
+
+    with Session(engine) as session:
+        return session.exec(select(func.count()).select_from(Change)).one()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        return email.message_from_bytes(self.data, policy=default_policy)
+
+
+@dataclass
+class Handler:
+    """Stores what arrives; answers the first `refuse` DATA commands with `refuse_reply`."""
+
+    refuse: int = 0
+    refuse_reply: str = "451 4.3.0 try again later"
+    received: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        with self.lock:
+            if self.refuse > 0:
+                self.refuse -= 1
+                return self.refuse_reply
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        return "250 2.0.0 queued"
+
+
+def self_signed(tmp: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (and localhost) with its key, made with `cryptography`."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                                                        x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp / "smtp-cert.pem", tmp / "smtp-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+class SMTPServer:
+    """aiosmtpd on 127.0.0.1: mode `plain`, `starttls` (required) or `tls`; optional AUTH user/password."""
+
+    def __init__(self, handler: Handler | None = None, *, mode: str = "plain", cert: tuple[Path, Path] | None = None,
+                 user: str | None = None, password: str | None = None, port: int | None = None) -> None:
+        self.handler = handler or Handler()
+        self.port = port or free_port()
+        self.mode = mode
+        self.auth_attempts: list[str] = []
+        kwargs: dict = {}
+        if mode in ("starttls", "tls"):
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*cert)
+            kwargs["tls_context" if mode == "starttls" else "ssl_context"] = context
+            if mode == "starttls":
+                kwargs["require_starttls"] = True
+        if user is not None:
+            def authenticate(_server, _session, _envelope, mechanism, auth_data):
+                ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == user
+                      and auth_data.password.decode() == password)
+                self.auth_attempts.append(f"{mechanism}:{'ok' if ok else 'bad'}")
+                return AuthResult(success=ok)
+
+            kwargs.update(authenticator=authenticate, auth_required=True,
+                          auth_require_tls=mode != "plain")
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
+                                     server_hostname="127.0.0.1", ready_timeout=10, **kwargs)
+
+    @property
+    def received(self) -> list[Received]:
+        return self.handler.received
+
+    def start(self) -> SMTPServer:
+        if self.mode == "tls":
+            # The controller's readiness probe would connect without TLS; start the loop ourselves.
+            self.controller._trigger_server = lambda: None  # noqa: SLF001
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def __enter__(self) -> SMTPServer:
+        return self.start()
+
+    def __exit__(self, *_exc) -> None:
+        self.stop()
+
+
+def mail_toml(server: SMTPServer, *, security: str = "none", extra: str = "") -> str:
+    return (f'\n[mail]\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "{security}"\n'
+            f'from = "noticewatch <noticewatch@example.org>"\nreply_to = "privacy-admin@example.org"\n'
+            f'base_url = "https://noticewatch.example.org"\ntimeout = 5\nsending_lease = 60\n'
+            f'retry_backoff = 60\n{extra}')
+
+
+SUBSCRIPTION_TOML = """
+[[subscription]]
+name = "privacy-team"
+to = ["Privacy Team <privacy@example.org>", "dpo@example.org"]
+frequency = "immediate"
+language = "en"
+"""
