@@ -143,8 +143,8 @@ def build_message(view: DigestView, sub: SubscriptionConfig, mail: MailConfig | 
     msg["List-Unsubscribe"] = f"<mailto:{manager}?subject={quote('unsubscribe ' + sub.name)}>"
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Noticewatch-Subscription"] = sub.name
-    msg.set_content(text)
-    msg.add_alternative(html, subtype="html")
+    msg.set_content(text, cte="quoted-printable")  # 7-bit clean: stored as text, passes any relay
+    msg.add_alternative(html, subtype="html", cte="quoted-printable")
     return msg
 
 

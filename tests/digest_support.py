@@ -176,10 +176,11 @@ class SMTPServer:
                 ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == user
                       and auth_data.password.decode() == password)
                 self.auth_attempts.append(f"{mechanism}:{'ok' if ok else 'bad'}")
-                return AuthResult(success=ok)
+                return AuthResult(success=ok, handled=False)
 
             kwargs.update(authenticator=authenticate, auth_required=True,
-                          auth_require_tls=mode != "plain")
+                          auth_require_tls=mode == "starttls")  # implicit TLS is not seen as TLS by aiosmtpd
+        self.cert = cert
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
                                      server_hostname="127.0.0.1", ready_timeout=10, **kwargs)
 
@@ -189,8 +190,14 @@ class SMTPServer:
 
     def start(self) -> SMTPServer:
         if self.mode == "tls":
-            # The controller's readiness probe would connect without TLS; start the loop ourselves.
-            self.controller._trigger_server = lambda: None  # noqa: SLF001
+            # The controller's readiness probe would wrap its socket with the *server* context.
+            def trigger() -> None:
+                client = ssl.create_default_context(cafile=str(self.cert[0]))
+                with socket.create_connection(("127.0.0.1", self.port), 2.0) as raw, \
+                        client.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                    tls.recv(1024)
+
+            self.controller._trigger_server = trigger
         self.controller.start()
         return self
 
@@ -204,10 +211,10 @@ class SMTPServer:
         self.stop()
 
 
-def mail_toml(server: SMTPServer, *, security: str = "none", extra: str = "") -> str:
+def mail_toml(server: SMTPServer, *, security: str = "none", extra: str = "", timeout: float = 5) -> str:
     return (f'\n[mail]\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "{security}"\n'
             f'from = "noticewatch <noticewatch@example.org>"\nreply_to = "privacy-admin@example.org"\n'
-            f'base_url = "https://noticewatch.example.org"\ntimeout = 5\nsending_lease = 60\n'
+            f'base_url = "https://noticewatch.example.org"\ntimeout = {timeout}\nsending_lease = 60\n'
             f'retry_backoff = 60\n{extra}')
 
 
@@ -218,3 +225,15 @@ to = ["Privacy Team <privacy@example.org>", "dpo@example.org"]
 frequency = "immediate"
 language = "en"
 """
+
+
+def write_config(path: Path, db_url: str, server: SMTPServer | None = None, *, security: str = "none",
+                 subscriptions: str = SUBSCRIPTION_TOML, mail_extra: str = "", timeout: float = 5) -> Path:
+    """A noticewatch.toml over the seed sources (never crawled here) with [mail] and subscriptions."""
+    lines = ["[storage]", f'database = "{db_url}"', 'snapshots = "snapshots"', ""]
+    for source_id, name in SEED_NAMES.items():
+        lines += ["[[source]]", f'id = "{source_id}"', f'name = "{name}"',
+                  f'url = "https://{source_id}.example/privacy"', ""]
+    mail = mail_toml(server, security=security, extra=mail_extra, timeout=timeout) if server else ""
+    path.write_text("\n".join(lines) + mail + subscriptions, encoding="utf-8")
+    return path
