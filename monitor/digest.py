@@ -18,7 +18,7 @@ from datetime import datetime
 
 from monitor.config_mail import SubscriptionConfig, significance_rank
 from monitor.source_health import FailingSource
-from monitor.worddiff import Segment, collapse, truncate, word_segments
+from monitor.worddiff import EQUAL, Segment, collapse, truncate, word_segments
 
 MAX_CLAUSES_PER_CHANGE = 25
 CLAUSE_CONTEXT = 80
@@ -154,8 +154,13 @@ def _text(value: object) -> str | None:
 
 
 def clause_segments(clause: dict) -> tuple[list[Segment], bool]:
-    """The clause's word diff, shortened around the edits; True when it had to be cut."""
+    """The clause's word diff, shortened around the edits; True when it had to be cut.
+
+    A clause whose words did not change (moved) shows its opening words, enough to recognise it.
+    """
     segments = word_segments(_text(clause.get("old_text")), _text(clause.get("new_text")))
+    if all(op == EQUAL for op, _ in segments):
+        return truncate(segments, 2 * CLAUSE_CONTEXT)
     return truncate(collapse(segments, CLAUSE_CONTEXT), CLAUSE_MAX_CHARS)
 
 

@@ -1,38 +1,22 @@
 """Word-level differences inside one clause, as segments every surface can render its own way.
 
-A segment is `(op, text)` with op `equal`, `delete` or `insert`. Keeping segments (rather than
-pre-rendered HTML) lets each template escape the text itself, so page content never reaches an
-e-mail or page as markup. diff-match-patch does the work on words, not characters: each distinct
-word (or run of spaces, or punctuation mark) becomes one character before diffing, which keeps the
-result readable ("[-bewaren-]{+verwerken+}" rather than a letter soup) and fast on long clauses.
+A segment is `(op, text)` with op `equal`, `delete`, `insert` (or `gap`: unchanged text left out,
+its text the number of characters). Keeping segments rather than pre-rendered HTML lets each
+template escape the text itself, so page content never reaches an e-mail or page as markup. The
+difference itself is the clause differ's `monitor.diff.word_diff` (diff-match-patch over words),
+so the digest shows exactly what `changes --json` reports as `inline_text`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
-from diff_match_patch import diff_match_patch
+from monitor.diff import word_diff
 
 EQUAL, DELETE, INSERT, GAP = "equal", "delete", "insert", "gap"
 _OPS = {0: EQUAL, -1: DELETE, 1: INSERT}
-_TOKEN = re.compile(r"\w+|\s+|[^\w\s]", re.UNICODE)
-_SURROGATES = range(0xD800, 0xE000)
 
 Segment = tuple[str, str]
-
-
-def _encode(tokens: list[str], table: dict[str, str]) -> str:
-    out = []
-    for token in tokens:
-        code = table.get(token)
-        if code is None:
-            number = len(table) + 1
-            if number >= _SURROGATES.start:
-                number += len(_SURROGATES)
-            code = table[token] = chr(number)
-        out.append(code)
-    return "".join(out)
 
 
 def word_segments(old: str | None, new: str | None) -> list[Segment]:
@@ -44,14 +28,7 @@ def word_segments(old: str | None, new: str | None) -> list[Segment]:
         return [(INSERT, new)]
     if not new:
         return [(DELETE, old)]
-    table: dict[str, str] = {}
-    a, b = _encode(_TOKEN.findall(old), table), _encode(_TOKEN.findall(new), table)
-    words = {code: token for token, code in table.items()}
-    dmp = diff_match_patch()
-    dmp.Diff_Timeout = 0.5
-    diffs = dmp.diff_main(a, b, False)
-    dmp.diff_cleanupSemantic(diffs)
-    return merge([(_OPS[op], "".join(words[c] for c in codes)) for op, codes in diffs])
+    return merge((_OPS[op], text) for op, text in word_diff(old, new))
 
 
 def merge(segments: Iterable[Segment]) -> list[Segment]:

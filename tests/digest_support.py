@@ -33,9 +33,9 @@ SEED_EDITS = [
      "We bewaren uw persoonlijke gegevens, ook in de Verenigde Staten, zo lang als nodig is"),
     ("ismt", "Wij bewaren je gegevens niet langer dan noodzakelijk is",
      "Wij bewaren je gegevens maximaal zeven jaar en niet langer dan noodzakelijk is"),
-    ("ismt", "Wij bewaren jouw persoonsgegevens in overeenstemming met de wetgeving.",
-     "Wij bewaren jouw persoonsgegevens in overeenstemming met de wetgeving.\n\nWij kunnen je gegevens "
-     "doorgeven aan partijen buiten de Europese Economische Ruimte, ook zonder passende waarborgen."),
+    ("ismt", "waarvoor de gegevens verzameld zijn.",
+     "waarvoor de gegevens verzameld zijn.\n\nWij kunnen je gegevens doorgeven aan partijen buiten de "
+     "Europese Economische Ruimte, ook zonder passende waarborgen."),
     ("cetit", "We bewaren uw informatie voor mogelijke toekomstige contacten met u.",
      "We bewaren uw informatie voor mogelijke toekomstige contacten met u en delen deze met onze "
      "marketingpartners."),

@@ -171,8 +171,11 @@ min_significance = "material"
         loaded, engine = setup(tmp_path, db_url, server, subscriptions=subs)
         monday = dt.datetime(2026, 3, 2, 7, 30, tzinfo=dt.UTC)
         record_text(engine, "ismt", seed_text("ismt"), monday - dt.timedelta(days=2))
-        record_text(engine, "ismt", seed_text("ismt").replace("Wij bewaren", "Wij verwerken", 1),
+        record_text(engine, "ismt", seed_text("ismt").replace(SEED_EDITS[1][1], SEED_EDITS[1][2], 1),
                     monday - dt.timedelta(days=1))
+        record_text(engine, "cetit", seed_text("cetit"), monday - dt.timedelta(days=2))
+        record_text(engine, "cetit", seed_text("cetit").replace("uw informatie", "UW informatie", 1),
+                    monday - dt.timedelta(days=1))  # cosmetic: below min_significance
         record_text(engine, "partners4it", seed_text("partners4it"), monday - dt.timedelta(days=2))
         record_text(engine, "partners4it", seed_text("partners4it") + "\n\nNieuw.\n", monday - dt.timedelta(days=1))
         assert [s.name for s in due_subscriptions(loaded, engine, monday)] == ["weekly-nl"]
@@ -180,6 +183,7 @@ min_significance = "material"
         assert len(report.sent) == 1
         msg = server.received[0].message
         assert msg["Subject"] == "[noticewatch] 1 privacyverklaring gewijzigd: ISMT B.V."  # partners4it not subscribed
+        assert "1 wijziging onder uw minimale belang (inhoudelijk) weggelaten" in msg.get_body(("plain",)).get_content()
         assert due_subscriptions(loaded, engine, monday + dt.timedelta(days=3)) == []
         assert send_due_digests(loaded, engine, monday + dt.timedelta(days=3)).sent == []
         report = send_due_digests(loaded, engine, monday + dt.timedelta(days=7))
