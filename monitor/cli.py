@@ -217,6 +217,9 @@ def demo(directory: str | None) -> None:
 from monitor.cli_digest import digest  # noqa: E402
 
 main.add_command(digest)
+from monitor.cli_web import serve  # noqa: E402
+
+main.add_command(serve)
 
 
 def entrypoint() -> None:

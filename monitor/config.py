@@ -114,11 +114,21 @@ class CrawlConfig(_Strict):
     _contact = field_validator("contact_url")(_check_http_url)
 
 
+class WebConfig(_Strict):
+    """`noticewatch serve`: where it listens, when a notice counts as stale, a template override folder."""
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    stale_after_days: Annotated[float, Field(gt=0)] = 3.0
+    templates: str | None = None
+
+
 class Config(_Strict):
     """The whole file."""
 
     storage: StorageConfig = StorageConfig()
     crawl: CrawlConfig = CrawlConfig()
+    web: WebConfig = WebConfig()
     source: list[SourceConfig] = []
     mail: MailConfig | None = None
     subscription: list[SubscriptionConfig] = []

@@ -1,0 +1,123 @@
+"""Safe defaults of the web app: who may connect, and what a browser may do with our pages.
+
+On a loopback address the app is open (only this machine can reach it). Bound anywhere else it
+refuses to start unless credentials come from the environment: a bearer token
+(NOTICEWATCH_WEB_TOKEN; browsers send it as the basic-auth password) and/or basic-auth user and
+password (NOTICEWATCH_WEB_USER, NOTICEWATCH_WEB_PASSWORD). Every response carries a restrictive
+Content-Security-Policy (no scripts at all), nosniff and no framing; only GET and HEAD are served.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+TOKEN_ENV, USER_ENV, PASSWORD_ENV = "NOTICEWATCH_WEB_TOKEN", "NOTICEWATCH_WEB_USER", "NOTICEWATCH_WEB_PASSWORD"
+PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'")
+ATTACHMENT_CSP = "default-src 'none'; sandbox"
+SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"no-referrer"), (b"cross-origin-opener-policy", b"same-origin")]
+
+
+class UnsafeBinding(Exception):
+    """Asked to listen beyond this machine without credentials; phrased for one line of output."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a request must present; an empty object means the app is open (loopback only)."""
+
+    token: str | None = None
+    user: str | None = None
+    password: str | None = None
+
+    @property
+    def required(self) -> bool:
+        return bool(self.token or (self.user and self.password))
+
+    def accepts(self, authorization: str | None) -> bool:
+        if not self.required:
+            return True
+        if not authorization:
+            return False
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "bearer" and self.token:
+            return secrets.compare_digest(value.strip().encode(), self.token.encode())
+        if scheme.lower() == "basic":
+            try:
+                user, _, password = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                return False
+            if self.user and self.password and (secrets.compare_digest(user.encode(), self.user.encode())
+                                                & secrets.compare_digest(password.encode(), self.password.encode())):
+                return True
+            # A browser can only send basic auth: the token works as the password, with any user name.
+            return bool(self.token) and secrets.compare_digest(password.encode(), self.token.encode())
+        return False
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def credentials_for(host: str, environ: Mapping[str, str] | None = None) -> Credentials:
+    """The credentials a server on `host` must demand; raise UnsafeBinding if none are configured."""
+    environ = os.environ if environ is None else environ
+    found = Credentials(environ.get(TOKEN_ENV) or None, environ.get(USER_ENV) or None,
+                        environ.get(PASSWORD_ENV) or None)
+    if not is_loopback(host) and not found.required:
+        raise UnsafeBinding(f"--host {host}: listening beyond this machine needs credentials: set {TOKEN_ENV} "
+                            f"or {USER_ENV} and {PASSWORD_ENV}")
+    return found
+
+
+class SecurityMiddleware:
+    """ASGI middleware: authentication, read-only methods, security headers on every response."""
+
+    def __init__(self, app, credentials: Credentials) -> None:
+        self.app = app
+        self.credentials = credentials
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        authorization = headers.get(b"authorization", b"").decode("latin-1") or None
+        if scope["method"] not in ("GET", "HEAD"):
+            await self._plain(send, 405, b"read-only: only GET and HEAD are served\n", [(b"allow", b"GET, HEAD")])
+            return
+        if not self.credentials.accepts(authorization):
+            await self._plain(send, 401, b"authentication required\n",
+                              [(b"www-authenticate", b'Basic realm="noticewatch", charset="UTF-8"')])
+            return
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [h for h in SECURITY_HEADERS if h[0] not in present]
+                if b"content-security-policy" not in present:
+                    extra.append((b"content-security-policy", PAGE_CSP.encode()))
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    @staticmethod
+    async def _plain(send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                (b"content-length", str(len(body)).encode()), *SECURITY_HEADERS,
+                                (b"content-security-policy", PAGE_CSP.encode()), *headers]})
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,302 @@
+"""The data behind every page, as JSON-ready dicts: the HTML page and its JSON twin show the same.
+
+Queries read only the columns a page needs (a version's document is loaded only where its text is
+shown), so the overview stays fast with thousands of notices.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter, defaultdict
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from monitor.diff import diff_documents
+from monitor.document import Document
+from monitor.models import Change, Fetch, Source, Version
+from monitor.query import change_record, iso_utc
+from monitor.web.blame import clause_origins
+from monitor.web.wordiff import word_segments
+
+STATUSES = ("ok", "failing", "gone", "moved", "stale")
+GONE_STATUSES = (404, 410)
+SORT_KEYS = ("company", "status", "last_check", "last_change", "versions")
+
+
+class NotFound(LookupError):
+    """The requested notice, version or change does not exist; the message says which."""
+
+
+def aware(value: dt.datetime | None) -> dt.datetime | None:
+    """Stored times are UTC; SQLite hands them back naive."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def date_statement(notice_date_json: str | None) -> dict | None:
+    """The notice's own date statement of a version (as the date finder stored it), or None."""
+    if not notice_date_json:
+        return None
+    try:
+        data = json.loads(notice_date_json)
+    except ValueError:
+        return None
+    if isinstance(data, list):
+        data = data[0] if data else None
+    if not isinstance(data, dict) or not data.get("value"):
+        return None
+    return {"value": data.get("value"), "precision": data.get("precision"),
+            "display": data.get("display") or data.get("value"), "kind": data.get("kind"),
+            "sentence": data.get("sentence")}
+
+
+def _stated_date(statement: dict | None) -> dt.date | None:
+    if not statement:
+        return None
+    try:
+        return dt.date.fromisoformat(str(statement["value"])[:10])
+    except ValueError:
+        return None
+
+
+def _moved(source: Source, fetch: Fetch) -> bool:
+    expected = {u.rstrip("/") for u in (source.url, source.discovered_url) if u}
+    return bool(fetch.final_url and expected and fetch.final_url.rstrip("/") not in expected)
+
+
+def notice_status(source: Source, last: Fetch | None, last_good: dt.datetime | None, now: dt.datetime,
+                  stale_after: dt.timedelta) -> tuple[str, str]:
+    """(status, reason): gone (404/410), failing, stale (no good fetch lately), moved (redirected), ok."""
+    if last is None:
+        return "stale", "never fetched"
+    if last.outcome == "failed":
+        if last.status in GONE_STATUSES:
+            return "gone", f"HTTP {last.status}"
+        return "failing", last.error or "failed"
+    if last_good is None or now - aware(last_good) > stale_after:
+        return "stale", f"last good fetch {iso_utc(last_good) or 'never'}"
+    if _moved(source, last):
+        return "moved", f"now at {last.final_url}"
+    return "ok", ""
+
+
+def _source_url(source: Source) -> str | None:
+    return source.url or source.discovered_url or source.homepage
+
+
+def overview(session: Session, *, now: dt.datetime, stale_after: dt.timedelta, sort: str = "company",
+             descending: bool = False, status: str | None = None, query: str | None = None) -> dict:
+    """Every notice with its status, last check, last change, current date statement and changes."""
+    sources = session.exec(select(Source)).all()
+    last_ids = select(func.max(Fetch.id)).group_by(Fetch.source_id)
+    last_fetch = {f.source_id: f for f in session.exec(select(Fetch).where(Fetch.id.in_(last_ids)))}
+    last_good = dict(session.exec(select(Fetch.source_id, func.max(Fetch.fetched_at))
+                                  .where(Fetch.outcome != "failed").group_by(Fetch.source_id)).all())
+    latest = (select(Version.source_id, func.max(Version.number).label("number"))
+              .group_by(Version.source_id).subquery())
+    current = {sid: (number, created, statement) for sid, number, created, statement in session.exec(
+        select(Version.source_id, Version.number, Version.created_at, Version.notice_date_json)
+        .join(latest, (latest.c.source_id == Version.source_id) & (latest.c.number == Version.number)))}
+    first_seen = dict(session.exec(select(Version.source_id, func.min(Version.created_at))
+                                   .group_by(Version.source_id)).all())
+    changes: dict[str, list[dict]] = defaultdict(list)
+    for change_id, source_id, detected, significance in session.exec(
+            select(Change.id, Change.source_id, Change.detected_at, Change.significance)
+            .order_by(Change.detected_at, Change.id)):
+        changes[source_id].append({"id": change_id, "detected_at": iso_utc(detected), "significance": significance})
+    rows = []
+    needle = (query or "").strip().lower()
+    for source in sources:
+        if needle and needle not in source.id.lower() and needle not in (source.name or "").lower():
+            continue
+        last = last_fetch.get(source.id)
+        state, reason = notice_status(source, last, last_good.get(source.id), now, stale_after)
+        if status and state != status:
+            continue
+        number, created, statement = current.get(source.id, (None, None, None))
+        own = changes.get(source.id, [])
+        rows.append({
+            "source": source.id, "company": source.name, "url": _source_url(source),
+            "status": state, "status_reason": reason,
+            "last_check": iso_utc(last.fetched_at) if last else None,
+            "last_change": own[-1]["detected_at"] if own else None,
+            "last_change_id": own[-1]["id"] if own else None,
+            "versions": number or 0, "current_since": iso_utc(created),
+            "first_seen": iso_utc(first_seen.get(source.id)),
+            "date_statement": date_statement(statement), "changes": own,
+        })
+    rank = {name: i for i, name in enumerate(STATUSES)}
+    keys = {"company": lambda r: (r["company"] or r["source"]).lower(), "status": lambda r: rank[r["status"]],
+            "last_check": lambda r: r["last_check"] or "", "last_change": lambda r: r["last_change"] or "",
+            "versions": lambda r: r["versions"]}
+    rows.sort(key=lambda r: (keys[sort](r), r["source"]), reverse=descending)
+    return {"notices": rows, "counts": dict(Counter(r["status"] for r in rows)), "now": iso_utc(now)}
+
+
+def _source(session: Session, source_id: str) -> Source:
+    source = session.get(Source, source_id)
+    if source is None:
+        raise NotFound(f"no notice {source_id!r}")
+    return source
+
+
+def _version(session: Session, source_id: str, number: int) -> Version:
+    version = session.exec(select(Version).where(Version.source_id == source_id,
+                                                 Version.number == number)).first()
+    if version is None:
+        raise NotFound(f"{source_id}: no version {number}")
+    return version
+
+
+def notice(session: Session, source_id: str, *, now: dt.datetime, stale_after: dt.timedelta) -> dict:
+    """One notice: its versions, fetch problems, date statements over time and changes."""
+    source = _source(session, source_id)
+    last = session.exec(select(Fetch).where(Fetch.source_id == source_id).order_by(Fetch.id.desc())).first()
+    last_good = session.exec(select(func.max(Fetch.fetched_at)).where(
+        Fetch.source_id == source_id, Fetch.outcome != "failed")).one()
+    state, reason = notice_status(source, last, last_good, now, stale_after)
+    versions = [{"number": n, "created_at": iso_utc(c), "chars": chars, "blocks": blocks,
+                 "date_statement": date_statement(nd), "raw": blob is not None}
+                for n, c, chars, blocks, nd, blob in session.exec(
+                    select(Version.number, Version.created_at, Version.chars, Version.block_count,
+                           Version.notice_date_json, Version.blob_sha256)
+                    .where(Version.source_id == source_id).order_by(Version.number))]
+    problems = [{"fetched_at": iso_utc(f.fetched_at), "status": f.status, "error": f.error, "url": f.url}
+                for f in session.exec(select(Fetch).where(Fetch.source_id == source_id, Fetch.outcome == "failed")
+                                      .order_by(Fetch.id.desc()).limit(200))]
+    number_of = {vid: n for vid, n in session.exec(select(Version.id, Version.number)
+                                                   .where(Version.source_id == source_id))}
+    changes = []
+    for change in session.exec(select(Change).where(Change.source_id == source_id)
+                               .order_by(Change.detected_at, Change.id)):
+        diff = json.loads(change.diff_json)
+        clauses = diff.get("clauses", [])
+        changes.append({
+            "id": change.id, "detected_at": iso_utc(change.detected_at),
+            "old_version": number_of.get(change.old_version_id), "new_version": number_of.get(change.new_version_id),
+            "counts": {"added": change.added, "removed": change.removed, "modified": change.modified},
+            "kinds": dict(Counter(c.get("kind") for c in clauses)),
+            "tags": sorted({t for c in clauses for t in c.get("tags", []) or []}),
+            "significance": change.significance, "cosmetic_only": change.cosmetic_only,
+            "flags": diff.get("flags", []),
+        })
+    timeline = ([{"kind": "version", "at": v["created_at"], "version": v["number"]} for v in versions]
+                + [{"kind": "problem", "at": p["fetched_at"], "error": p["error"], "status": p["status"]}
+                   for p in problems])
+    timeline.sort(key=lambda e: e["at"] or "")
+    return {"source": source.id, "company": source.name, "url": _source_url(source), "status": state,
+            "status_reason": reason, "last_check": iso_utc(last.fetched_at) if last else None,
+            "versions": versions, "problems": problems, "changes": changes, "timeline": timeline}
+
+
+def date_rows(data: dict) -> list[tuple[int, dt.datetime, dt.date | None, str | None]]:
+    """(version, seen at, stated date, label) per version, for the date chart."""
+    rows = []
+    for version in data["versions"]:
+        statement = version["date_statement"]
+        seen = dt.datetime.fromisoformat(version["created_at"].replace("Z", "+00:00"))
+        rows.append((version["number"], seen, _stated_date(statement), statement["display"] if statement else None))
+    return rows
+
+
+def version_page(session: Session, source_id: str, number: int) -> dict:
+    """A version's text as blocks (rendered by the template as Markdown would be), outline and date."""
+    source = _source(session, source_id)
+    version = _version(session, source_id, number)
+    document = Document.from_json(version.document_json)
+    blocks = [{"index": i, **b.to_dict()} for i, b in enumerate(document.blocks)]
+    outline = [{"index": b["index"], "level": b["level"] or 2, "text": b["text"]}
+               for b in blocks if b["kind"] == "heading"]
+    latest = session.exec(select(func.max(Version.number)).where(Version.source_id == source_id)).one()
+    return {"source": source.id, "company": source.name, "number": version.number,
+            "created_at": iso_utc(version.created_at), "title": document.title,
+            "date_statement": date_statement(version.notice_date_json), "outline": outline, "blocks": blocks,
+            "markdown": version.markdown, "raw_sha256": version.blob_sha256,
+            "previous": number - 1 if number > 1 else None, "next": number + 1 if number < latest else None}
+
+
+def raw_blob(session: Session, source_id: str, number: int) -> str:
+    """The archive sha256 of the raw body a version was extracted from."""
+    version = _version(session, source_id, number)
+    if not version.blob_sha256:
+        raise NotFound(f"{source_id}: version {number} has no raw snapshot")
+    return version.blob_sha256
+
+
+def _segments(clause: dict) -> list[list[str]]:
+    old, new = clause.get("old_text"), clause.get("new_text")
+    if old is not None and new is not None:
+        return [list(s) for s in word_segments(old, new)]
+    if new is not None:
+        return [["ins", new]]
+    return [["del", old or ""]]
+
+
+def diff_page(session: Session, source_id: str, old: int, new: int, *, tag: str | None = None,
+              significance: str | None = None) -> dict:
+    """Clause-by-clause differences between any two versions, with word-level segments."""
+    source = _source(session, source_id)
+    old_version, new_version = _version(session, source_id, old), _version(session, source_id, new)
+    diff = diff_documents(Document.from_json(old_version.document_json),
+                          Document.from_json(new_version.document_json)).to_dict()
+    clauses = diff.pop("clauses", [])
+    for position, clause in enumerate(clauses):
+        clause["position"] = position
+        clause["segments"] = _segments(clause)
+    tags = sorted({t for c in clauses for t in c.get("tags", []) or []})
+    significances = sorted({c["significance"] for c in clauses if c.get("significance")})
+    shown = [c for c in clauses if (not tag or tag in (c.get("tags") or []))
+             and (not significance or c.get("significance") == significance)]
+    stored = session.exec(select(Change).where(Change.old_version_id == old_version.id,
+                                               Change.new_version_id == new_version.id)).first()
+    return {"source": source.id, "company": source.name, "old_version": old, "new_version": new,
+            "old_created_at": iso_utc(old_version.created_at), "new_created_at": iso_utc(new_version.created_at),
+            "old_date_statement": date_statement(old_version.notice_date_json),
+            "new_date_statement": date_statement(new_version.notice_date_json),
+            "change_id": stored.id if stored else None, "significance": stored.significance if stored else None,
+            "filters": {"tag": tag, "significance": significance}, "tags": tags, "significances": significances,
+            "total": len(clauses), "clauses": shown, **{k: v for k, v in diff.items() if k != "clauses"}}
+
+
+def blame_page(session: Session, source_id: str, number: int) -> dict:
+    """Each clause of a version with the version since which it has stood unchanged."""
+    source = _source(session, source_id)
+    version = _version(session, source_id, number)
+    origins = clause_origins(session, version)
+    created = {n: iso_utc(c) for n, c in session.exec(select(Version.number, Version.created_at)
+                                                       .where(Version.source_id == source_id))}
+    blocks = Document.from_json(version.document_json).blocks
+    clauses = [{"index": i, "kind": b.kind, "text": b.text, "heading_path": list(b.heading_path),
+                "level": b.level, "since_version": o.version, "since": created.get(o.version),
+                "change_id": o.change_id} for i, (b, o) in enumerate(zip(blocks, origins, strict=True))]
+    return {"source": source.id, "company": source.name, "number": number,
+            "created_at": iso_utc(version.created_at), "clauses": clauses}
+
+
+def change_by_id(session: Session, change_id: int) -> dict:
+    """One stored change in the `changes --json` shape."""
+    change = session.get(Change, change_id)
+    if change is None:
+        raise NotFound(f"no change {change_id}")
+    return change_record(change, session.get(Source, change.source_id), session.get(Version, change.old_version_id),
+                         session.get(Version, change.new_version_id))
+
+
+def version_ranges(numbers: list[int]) -> str:
+    """[1, 2, 3, 5] → "v1–v3, v5"."""
+    parts: list[str] = []
+    start = previous = None
+    for number in sorted(set(numbers)):
+        if start is None:
+            start = previous = number
+        elif number == previous + 1:
+            previous = number
+        else:
+            parts.append(f"v{start}" if start == previous else f"v{start}–v{previous}")
+            start = previous = number
+    if start is not None:
+        parts.append(f"v{start}" if start == previous else f"v{start}–v{previous}")
+    return ", ".join(parts)
