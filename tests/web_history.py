@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from crawler.items import FetchItem
 from monitor.archive import Archive
-from monitor.config import SourceConfig
+from monitor.config import SourceConfig, load_config
 from monitor.db import open_db
 from monitor.demo_site import NoticeSite
 from monitor.record import RecordResult, record_fetch, sync_sources
@@ -31,8 +31,6 @@ class History:
         self.now = start
         config = site.write_config(snapshots.parent / "noticewatch.toml", database=db_url,
                                    snapshots=str(snapshots))
-        from monitor.config import load_config
-
         self.loaded = load_config(config)
         sync_sources(self.engine, self.loaded)
         self.sources = {s.id: s for s in self.loaded.sources}
@@ -40,7 +38,8 @@ class History:
     def add_source(self, source: SourceConfig) -> None:
         self.sources[source.id] = source
 
-    def record(self, page_id: str, *, status: int = 200, error: str | None = None) -> RecordResult:
+    def record(self, page_id: str, *, status: int = 200, error: str | None = None,
+               final_url: str | None = None) -> RecordResult:
         page = self.site.pages[page_id]
         url = self.site.url_for(page_id)
         if status != 200 or error:
@@ -49,7 +48,7 @@ class History:
         else:
             body = page.body()
             stored = self.archive.put(body)
-            item = FetchItem(source_id=page_id, url=url, final_url=url, fetched_at=self.now, status=200,
+            item = FetchItem(source_id=page_id, url=url, final_url=final_url or url, fetched_at=self.now, status=200,
                              headers={"Content-Type": page.content_type}, body=body, blob_sha256=stored.sha256)
         return record_fetch(self.engine, item, self.sources[page_id], min_text_chars=200)
 
