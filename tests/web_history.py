@@ -8,9 +8,12 @@ controllable time, so a test gets versions, changes and fetch problems without r
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
 
 from crawler.items import FetchItem
 from monitor.archive import Archive
@@ -18,6 +21,7 @@ from monitor.config import SourceConfig, load_config
 from monitor.db import open_db
 from monitor.demo_site import NoticeSite
 from monitor.record import RecordResult, record_fetch, sync_sources
+from tests.conftest import POSTGRES_URL
 
 
 class History:
@@ -57,3 +61,19 @@ class History:
         results = {page_id: self.record(page_id) for page_id in self.site.pages}
         self.now += dt.timedelta(hours=hours)
         return results
+
+
+def fresh_postgres_database() -> tuple[str, Callable[[], None]]:
+    """A new, empty PostgreSQL database (for fixtures wider than one test) and its dropper."""
+    admin_url = make_url(POSTGRES_URL)
+    name = f"nwweb_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return admin_url.set(database=name).render_as_string(hide_password=False), drop
