@@ -106,6 +106,18 @@ def test_notice_page_timeline_and_diff_between_any_two_versions(history):
     inline = client.get("/notices/partners4it/diff/1..3", params={"view": "inline"}).text
     assert '<div class="inline">' in inline and "<ins>14</ins>" in inline
 
+    assert notice["versions"][0]["date_statement"]["value"] == "2018-05-07"  # "Laatst gewijzigd: 7 Mei 2018"
+    assert "silent_change" in diff["flags"]  # text changed, the notice's date did not
+    assert diff["tags"] and diff["significances"]
+    for tag in diff["tags"]:
+        tagged = client.get("/api/notices/partners4it/diff/1..3", params={"tag": tag}).json()
+        assert tagged["clauses"] and all(tag in c["tags"] for c in tagged["clauses"])
+    for level in diff["significances"]:
+        shown = client.get("/api/notices/partners4it/diff/1..3", params={"significance": level}).json()["clauses"]
+        assert shown and all(c["significance"] == level for c in shown)
+    assert client.get("/api/notices/partners4it/diff/1..3", params={"tag": "nope"}).json()["clauses"] == []
+    assert "silent_change" in client.get("/notices/partners4it").text
+
     change_id = notice["changes"][0]["id"]
     redirect = client.get(f"/changes/{change_id}", follow_redirects=False)
     assert redirect.status_code == 303 and redirect.headers["location"] == "/notices/partners4it/diff/1..2"

@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 from monitor.search_index import query_terms
 from monitor.web.app import highlight_segments
 from monitor.web.blame import Origin, carry_origins
-from monitor.web.views import version_ranges
-from monitor.web.wordiff import side, word_segments
+from monitor.web.views import _segments, version_ranges
 
 words = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80)
 sentences = st.lists(st.sampled_from(["de", "gegevens", "Verenigde", "Staten", "30", "14", ",", ".", " ", "  ",
@@ -19,16 +18,16 @@ sentences = st.lists(st.sampled_from(["de", "gegevens", "Verenigde", "Staten", "
 
 
 @given(old=st.one_of(words, sentences), new=st.one_of(words, sentences))
-def test_word_segments_rebuild_both_texts(old, new):
-    segments = word_segments(old, new)
-    assert "".join(t for op, t in side(segments, "old")) == old
-    assert "".join(t for op, t in side(segments, "new")) == new
+def test_diff_page_segments_rebuild_both_texts(old, new):
+    segments = _segments({"old_text": old, "new_text": new})
+    assert "".join(t for op, t in segments if op != "ins") == old
+    assert "".join(t for op, t in segments if op != "del") == new
     assert all(op in ("same", "del", "ins") and t for op, t in segments)
 
 
 @given(text=sentences)
 def test_identical_texts_have_no_highlights(text):
-    assert all(op == "same" for op, _ in word_segments(text, text))
+    assert all(op == "same" for op, _ in _segments({"old_text": text, "new_text": text}))
 
 
 keys = st.lists(st.tuples(st.sampled_from(["heading", "paragraph"]), st.sampled_from("abcdef")), max_size=12)

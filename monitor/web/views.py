@@ -13,16 +13,18 @@ from collections import Counter, defaultdict
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from monitor.diff import diff_documents
+from monitor.dates import NoticeDate, find_notice_date
+from monitor.diff import diff_documents, word_diff
 from monitor.document import Document
 from monitor.models import Change, Fetch, Source, Version
 from monitor.query import change_record, iso_utc
 from monitor.web.blame import clause_origins
-from monitor.web.wordiff import word_segments
 
 STATUSES = ("ok", "failing", "gone", "moved", "stale")
 GONE_STATUSES = (404, 410)
 SORT_KEYS = ("company", "status", "last_check", "last_change", "versions")
+OPS = {-1: "del", 0: "same", 1: "ins"}
+_found_dates: dict[tuple[int, str], str | None] = {}
 
 
 class NotFound(LookupError):
@@ -36,12 +38,35 @@ def aware(value: dt.datetime | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-def date_statement(notice_date_json: str | None) -> dict | None:
+def stored_or_found_date(session: Session, version_id: int, text_sha256: str, stored: str | None) -> str | None:
+    """The version's date statement JSON: as stored, else found in its text once and remembered.
+
+    Versions recorded before the date finder ran have no stored statement; versions never change,
+    so finding it once per (version, text) is enough.
+    """
+    if stored:
+        return stored
+    key = (version_id, text_sha256)
+    if key not in _found_dates:
+        version = session.get(Version, version_id)
+        found = find_notice_date(Document.from_json(version.document_json)) if version else None
+        _found_dates[key] = json.dumps(found.to_dict()) if found else None
+    return _found_dates[key]
+
+
+def active_flags(flags: dict | list | None) -> list[str]:
+    """Names of the date flags that are set (`silent_change`, `date_changed`, ...)."""
+    if isinstance(flags, dict):
+        return [name for name, value in flags.items() if value]
+    return [str(f) for f in flags or []]
+
+
+def date_statement(notice_date_json: str | dict | None) -> dict | None:
     """The notice's own date statement of a version (as the date finder stored it), or None."""
     if not notice_date_json:
         return None
     try:
-        data = json.loads(notice_date_json)
+        data = json.loads(notice_date_json) if isinstance(notice_date_json, str) else notice_date_json
     except ValueError:
         return None
     if isinstance(data, list):
@@ -97,9 +122,11 @@ def overview(session: Session, *, now: dt.datetime, stale_after: dt.timedelta, s
                                   .where(Fetch.outcome != "failed").group_by(Fetch.source_id)).all())
     latest = (select(Version.source_id, func.max(Version.number).label("number"))
               .group_by(Version.source_id).subquery())
-    current = {sid: (number, created, statement) for sid, number, created, statement in session.exec(
-        select(Version.source_id, Version.number, Version.created_at, Version.notice_date_json)
-        .join(latest, (latest.c.source_id == Version.source_id) & (latest.c.number == Version.number)))}
+    current = {sid: (number, created, stored_or_found_date(session, vid, sha, statement))
+               for vid, sid, number, created, sha, statement in session.exec(
+                   select(Version.id, Version.source_id, Version.number, Version.created_at, Version.text_sha256,
+                          Version.notice_date_json)
+                   .join(latest, (latest.c.source_id == Version.source_id) & (latest.c.number == Version.number)))}
     first_seen = dict(session.exec(select(Version.source_id, func.min(Version.created_at))
                                    .group_by(Version.source_id)).all())
     changes: dict[str, list[dict]] = defaultdict(list)
@@ -159,11 +186,12 @@ def notice(session: Session, source_id: str, *, now: dt.datetime, stale_after: d
         Fetch.source_id == source_id, Fetch.outcome != "failed")).one()
     state, reason = notice_status(source, last, last_good, now, stale_after)
     versions = [{"number": n, "created_at": iso_utc(c), "chars": chars, "blocks": blocks,
-                 "date_statement": date_statement(nd), "raw": blob is not None}
-                for n, c, chars, blocks, nd, blob in session.exec(
-                    select(Version.number, Version.created_at, Version.chars, Version.block_count,
-                           Version.notice_date_json, Version.blob_sha256)
-                    .where(Version.source_id == source_id).order_by(Version.number))]
+                 "date_statement": date_statement(stored_or_found_date(session, vid, sha, nd)),
+                 "raw": blob is not None}
+                for vid, n, c, chars, blocks, sha, nd, blob in session.exec(
+                    select(Version.id, Version.number, Version.created_at, Version.chars, Version.block_count,
+                           Version.text_sha256, Version.notice_date_json, Version.blob_sha256)
+                    .where(Version.source_id == source_id).order_by(Version.number)).all()]
     problems = [{"fetched_at": iso_utc(f.fetched_at), "status": f.status, "error": f.error, "url": f.url}
                 for f in session.exec(select(Fetch).where(Fetch.source_id == source_id, Fetch.outcome == "failed")
                                       .order_by(Fetch.id.desc()).limit(200))]
@@ -181,7 +209,7 @@ def notice(session: Session, source_id: str, *, now: dt.datetime, stale_after: d
             "kinds": dict(Counter(c.get("kind") for c in clauses)),
             "tags": sorted({t for c in clauses for t in c.get("tags", []) or []}),
             "significance": change.significance, "cosmetic_only": change.cosmetic_only,
-            "flags": diff.get("flags", []),
+            "flags": active_flags(diff.get("flags")),
         })
     timeline = ([{"kind": "version", "at": v["created_at"], "version": v["number"]} for v in versions]
                 + [{"kind": "problem", "at": p["fetched_at"], "error": p["error"], "status": p["status"]}
@@ -213,7 +241,9 @@ def version_page(session: Session, source_id: str, number: int) -> dict:
     latest = session.exec(select(func.max(Version.number)).where(Version.source_id == source_id)).one()
     return {"source": source.id, "company": source.name, "number": version.number,
             "created_at": iso_utc(version.created_at), "title": document.title,
-            "date_statement": date_statement(version.notice_date_json), "outline": outline, "blocks": blocks,
+            "date_statement": date_statement(stored_or_found_date(session, version.id, version.text_sha256,
+                                                                  version.notice_date_json)),
+            "outline": outline, "blocks": blocks,
             "markdown": version.markdown, "raw_sha256": version.blob_sha256,
             "previous": number - 1 if number > 1 else None, "next": number + 1 if number < latest else None}
 
@@ -227,9 +257,10 @@ def raw_blob(session: Session, source_id: str, number: int) -> str:
 
 
 def _segments(clause: dict) -> list[list[str]]:
+    """[[op, text]] (same | del | ins) for the template: the differ's word diff, never HTML."""
     old, new = clause.get("old_text"), clause.get("new_text")
     if old is not None and new is not None:
-        return [list(s) for s in word_segments(old, new)]
+        return [[OPS[op], piece] for op, piece in word_diff(old, new) if piece]
     if new is not None:
         return [["ins", new]]
     return [["del", old or ""]]
@@ -240,8 +271,13 @@ def diff_page(session: Session, source_id: str, old: int, new: int, *, tag: str 
     """Clause-by-clause differences between any two versions, with word-level segments."""
     source = _source(session, source_id)
     old_version, new_version = _version(session, source_id, old), _version(session, source_id, new)
-    diff = diff_documents(Document.from_json(old_version.document_json),
-                          Document.from_json(new_version.document_json)).to_dict()
+    dates = [stored_or_found_date(session, v.id, v.text_sha256, v.notice_date_json)
+             for v in (old_version, new_version)]
+    old_date, new_date = (NoticeDate.from_dict(json.loads(d)) if d else None for d in dates)
+    diff = diff_documents(Document.from_json(old_version.document_json), Document.from_json(new_version.document_json),
+                          old_date=old_date, new_date=new_date, fetched_at=aware(new_version.created_at),
+                          language=source.language).to_dict()
+    diff["flags"] = active_flags(diff.get("flags"))
     clauses = diff.pop("clauses", [])
     for position, clause in enumerate(clauses):
         clause["position"] = position
@@ -254,11 +290,12 @@ def diff_page(session: Session, source_id: str, old: int, new: int, *, tag: str 
                                                Change.new_version_id == new_version.id)).first()
     return {"source": source.id, "company": source.name, "old_version": old, "new_version": new,
             "old_created_at": iso_utc(old_version.created_at), "new_created_at": iso_utc(new_version.created_at),
-            "old_date_statement": date_statement(old_version.notice_date_json),
-            "new_date_statement": date_statement(new_version.notice_date_json),
-            "change_id": stored.id if stored else None, "significance": stored.significance if stored else None,
+            "old_date_statement": date_statement(dates[0]), "new_date_statement": date_statement(dates[1]),
+            "change_id": stored.id if stored else None,
+            "significance": stored.significance if stored else diff.get("significance"),
             "filters": {"tag": tag, "significance": significance}, "tags": tags, "significances": significances,
-            "total": len(clauses), "clauses": shown, **{k: v for k, v in diff.items() if k != "clauses"}}
+            "total": len(clauses), "clauses": shown,
+            **{k: v for k, v in diff.items() if k not in ("clauses", "significance")}}
 
 
 def blame_page(session: Session, source_id: str, number: int) -> dict:
