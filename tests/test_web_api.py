@@ -122,6 +122,12 @@ def test_notice_page_timeline_and_diff_between_any_two_versions(history):
     redirect = client.get(f"/changes/{change_id}", follow_redirects=False)
     assert redirect.status_code == 303 and redirect.headers["location"] == "/notices/partners4it/diff/1..2"
     assert client.get("/api/notices/partners4it/diff/1..2").json()["change_id"] == change_id
+    stored = client.get(f"/api/changes/{change_id}").json()["clauses"]
+    page_clauses = client.get("/api/notices/partners4it/diff/1..2").json()["clauses"]
+    assert [(c["kind"], c["new_text"]) for c in page_clauses] == [(c["kind"], c["new_text"]) for c in stored]
+    assert 'id="clause-0"' in client.get("/notices/partners4it/diff/1..2").text  # digest links: #clause-N
+    alias = client.get("/sources/partners4it", follow_redirects=False)
+    assert alias.status_code == 308 and alias.headers["location"] == "/notices/partners4it"
     assert client.get("/api/notices/partners4it/diff/1..9").status_code == 404
     assert client.get("/notices/partners4it/diff/x..2").status_code == 422
     assert client.get("/notices/nobody").status_code == 404

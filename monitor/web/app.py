@@ -2,12 +2,12 @@
 
 Stable URLs (digests link to these; see docs/web.md):
     /                                          overview of all notices
-    /notices/{source}                          one notice: timeline, date chart, changes
+    /notices/{source}                          one notice: timeline, date chart, changes (/sources/{source} too)
     /notices/{source}/versions/{n}             a version's text, outline, date statement
     /notices/{source}/versions/{n}/blame       since when each clause has stood
     /notices/{source}/versions/{n}/raw         the raw snapshot, as a download
     /notices/{source}/diff/{old}..{new}        clause-by-clause diff of any two versions
-    /changes/{id}                              redirects to the diff page of a stored change
+    /changes/{id}                              redirects to the diff page of a stored change (#clause-N kept)
     /search?q=...                              full-text search over all versions
     /feeds/changes.atom, /notices/{source}/changes.atom
 Every page's data is at the same path under /api (JSON); the schema is /openapi.json.
@@ -166,6 +166,11 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
     def notice_page(source: SourceId):
         data = notice_data(source)
         return page("notice.html", data=data, chart=date_chart(views.date_rows(data)), title=data["company"])
+
+    @app.get("/sources/{source}", tags=["pages"], summary="Alias of /notices/{source} (digest links)",
+             response_class=RedirectResponse, status_code=308)
+    def source_alias(source: SourceId):
+        return RedirectResponse(f"/notices/{quote(source)}", status_code=308)
 
     @app.get("/api/notices/{source}", tags=["api"], summary="One notice (JSON)")
     def notice_api(source: SourceId) -> dict:
