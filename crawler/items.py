@@ -26,3 +26,4 @@ class FetchItem:
     blob_sha256: str | None = None
     blob_created: bool = False
     outcome: str | None = None
+    cycle_id: str | None = None  # set in worker mode, where one crawl serves many cycles

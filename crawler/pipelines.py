@@ -17,7 +17,7 @@ from crawler.items import FetchItem
 from monitor.archive import Archive, ArchiveError
 from monitor.config import LoadedConfig
 from monitor.db import open_db
-from monitor.record import RecordResult, conditional_headers, record_fetch, sync_sources
+from monitor.record import AlreadyRecorded, RecordResult, conditional_headers, record_fetch, sync_sources
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,9 @@ class Recorder:
         self.archive = Archive(loaded.snapshots_dir)
         self.archive.check_writable()
         sync_sources(self.engine, loaded)
+        self.sources = {s.id: s for s in loaded.sources}
         self.results: dict[str, RecordResult] = {}
+        self.fleet = None  # the spider in worker mode (crawler/fleet.py): claims each cycle's item
 
     def conditional_headers(self, source_id: str) -> dict[str, str]:
         return conditional_headers(self.engine, source_id)
@@ -87,17 +89,29 @@ class RecordPipeline:
 
     def process_item(self, item: FetchItem, spider=None) -> FetchItem:
         loaded = self.recorder.loaded
-        source = next(s for s in loaded.sources if s.id == item.source_id)
+        source = self.recorder.sources[item.source_id]
         stored_size = item.headers.pop("X-Noticewatch-Stored-Size", None)
-        result = record_fetch(self.recorder.engine, item, source, cycle_id=self.recorder.cycle_id,
-                              min_text_chars=loaded.config.crawl.min_text_chars,
-                              stored_size=int(stored_size) if stored_size else None)
+        fleet = self.recorder.fleet
+        try:
+            result = record_fetch(self.recorder.engine, item, source, cycle_id=item.cycle_id or self.recorder.cycle_id,
+                                  min_text_chars=loaded.config.crawl.min_text_chars,
+                                  stored_size=int(stored_size) if stored_size else None,
+                                  claim=fleet.record_claim(item) if fleet is not None else None)
+        except AlreadyRecorded:
+            result = RecordResult(item.source_id, "duplicate")
+        if fleet is not None:
+            fleet.recorded(item)
         item.outcome = result.outcome
         self.recorder.results[item.source_id] = result
         return item
 
     def spider_closed(self, spider, reason: str) -> None:
-        """A source that produced nothing this cycle (dropped request, shutdown) is a failed fetch."""
+        """A source that produced nothing this cycle (dropped request, shutdown) is a failed fetch.
+
+        Not so for a worker: its unfinished claims go back to the shared frontier instead.
+        """
+        if self.recorder.fleet is not None:
+            return
         for source_id, source in getattr(spider, "sources", {}).items():
             if source_id in self.recorder.results:
                 continue

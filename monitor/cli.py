@@ -220,6 +220,10 @@ main.add_command(digest)
 from monitor.cli_web import serve  # noqa: E402
 
 main.add_command(serve)
+from monitor.cli_scale import enqueue, fleet, worker  # noqa: E402
+
+for _command in (enqueue, worker, fleet):
+    main.add_command(_command)
 
 
 def entrypoint() -> None:

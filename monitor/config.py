@@ -123,12 +123,28 @@ class WebConfig(_Strict):
     templates: str | None = None
 
 
+class FrontierConfig(_Strict):
+    """Scale mode: a shared crawl frontier in Redis that `noticewatch worker` processes take from."""
+
+    redis: str
+    key_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9:._-]+$")] = "noticewatch"
+    visibility_timeout: Annotated[float, Field(gt=0)] = 300.0
+
+    @field_validator("redis")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError(f"not a redis:// URL: {value!r}")
+        return value
+
+
 class Config(_Strict):
     """The whole file."""
 
     storage: StorageConfig = StorageConfig()
     crawl: CrawlConfig = CrawlConfig()
     web: WebConfig = WebConfig()
+    frontier: FrontierConfig | None = None
     source: list[SourceConfig] = []
     mail: MailConfig | None = None
     subscription: list[SubscriptionConfig] = []

@@ -8,6 +8,7 @@ Each fetch is recorded in one transaction: a crash leaves either all of its rows
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func
@@ -27,6 +28,10 @@ KEPT_HEADERS = ("content-type", "content-length", "etag", "last-modified", "date
                 "cache-control", "content-language")
 
 
+class AlreadyRecorded(Exception):
+    """This cycle's fetch of the source was recorded already (by another worker); keep nothing of this one."""
+
+
 @dataclass
 class RecordResult:
     """What a fetch came to: outcome is first | changed | unchanged | not_modified | failed."""
@@ -39,14 +44,26 @@ class RecordResult:
 
 
 def sync_sources(engine: Engine, loaded: LoadedConfig) -> None:
-    """Mirror the configured sources into the database (sources no longer configured are kept)."""
-    with session_scope(engine) as session:
-        for src in loaded.sources:
-            row = session.get(Source, src.id)
-            if row is None:
-                row = Source(id=src.id, name=src.name)
-            row.name, row.url, row.homepage, row.language = src.name, src.url, src.homepage, src.language
-            session.add(row)
+    """Mirror the configured sources into the database (sources no longer configured are kept).
+
+    Many workers may start at once: existing rows are read in one query, and a row inserted by
+    another worker meanwhile makes this worker read again rather than fail.
+    """
+    for attempt in range(3):
+        try:
+            with session_scope(engine) as session:
+                existing = {row.id: row for row in session.exec(select(Source))}
+                for src in loaded.sources:
+                    row = existing.get(src.id) or Source(id=src.id, name=src.name)
+                    fields = {"name": src.name, "url": src.url, "homepage": src.homepage, "language": src.language}
+                    if src.id not in existing or any(getattr(row, k) != v for k, v in fields.items()):
+                        for key, value in fields.items():
+                            setattr(row, key, value)
+                        session.add(row)
+            return
+        except IntegrityError:
+            if attempt == 2:
+                raise
 
 
 def latest_version(session: Session, source_id: str) -> Version | None:
@@ -121,10 +138,21 @@ def new_version(session: Session, source_id: str, document: Document, fetch: Fet
     return version, change
 
 
+def lock_source(session: Session, source_id: str) -> None:
+    """Serialise writers of one source's versions (PostgreSQL row lock; SQLite serialises all writers)."""
+    session.exec(select(Source.id).where(Source.id == source_id).with_for_update())
+
+
 def record_fetch(engine: Engine, item: FetchItem, source: SourceConfig, *, cycle_id: str | None = None,
-                 min_text_chars: int = 200, stored_size: int | None = None) -> RecordResult:
-    """Record one fetch; derive a new version and change when the extracted text differs."""
+                 min_text_chars: int = 200, stored_size: int | None = None,
+                 claim: Callable[[Session], None] | None = None) -> RecordResult:
+    """Record one fetch; derive a new version and change when the extracted text differs.
+
+    `claim` runs first in the same transaction and may raise AlreadyRecorded to keep nothing.
+    """
     with session_scope(engine) as session:
+        if claim is not None:
+            claim(session)
         fetch = _fetch_row(item, cycle_id)
         if item.discovered_url:
             src_row = session.get(Source, item.source_id)
@@ -151,6 +179,7 @@ def record_fetch(engine: Engine, item: FetchItem, source: SourceConfig, *, cycle
             fetch.error = f"empty or tiny body: {document.char_count()} characters of text"
             session.add(fetch)
             return RecordResult(item.source_id, "failed", fetch.error)
+        lock_source(session, item.source_id)
         previous = latest_version(session, item.source_id)
         if previous is not None and previous.text_sha256 == document.text_sha256():
             fetch.outcome = "unchanged"

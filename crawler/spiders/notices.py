@@ -17,6 +17,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.fleet import FrontierWorkerMixin
 from crawler.items import FetchItem
 from monitor import __version__
 from monitor.config import ConfigError, LoadedConfig, SourceConfig, load_config
@@ -44,6 +45,7 @@ def crawl_settings(loaded: LoadedConfig) -> dict[str, Any]:
         "RETRY_BACKOFF_BASE": crawl.retry_backoff,
         "DOWNLOAD_MAXSIZE": crawl.max_size,
         "CONCURRENT_REQUESTS": crawl.concurrency,
+        **({"REDIS_URL": loaded.config.frontier.redis} if loaded.config.frontier else {}),
     }
 
 
@@ -51,8 +53,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class NoticesSpider(scrapy.Spider):
-    """Fetch each configured notice once (`-a sources=id1,id2` limits the cycle)."""
+class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
+    """Fetch each configured notice once (`-a sources=id1,id2` limits the cycle).
+
+    With a [frontier] and no `sources`/`cycle` argument it is a worker: it takes due sources from
+    the shared frontier until stopped (`-a exit_when_idle=SECONDS` ends it when all work is done).
+    """
 
     name = "notices"
 
@@ -63,12 +69,14 @@ class NoticesSpider(scrapy.Spider):
         settings.setdict(crawl_settings(loaded), priority="spider")
 
     def __init__(self, *args: Any, sources: str | list[str] | None = None, cycle: str | None = None,
-                 **kwargs: Any) -> None:
+                 exit_when_idle: str | float = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.worker_mode = sources is None and cycle is None
         if isinstance(sources, str):
             sources = [s for s in sources.split(",") if s]
         self.source_ids = list(sources or [])
         self.cycle_id = cycle
+        self.exit_when_idle = float(exit_when_idle)
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> NoticesSpider:
@@ -79,6 +87,8 @@ class NoticesSpider(scrapy.Spider):
         except ConfigError as exc:
             print(f"noticewatch: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
+        if spider.worker_mode and spider.loaded.config.frontier is not None:
+            spider.setup_frontier(crawler, spider.exit_when_idle)
         return spider
 
     def conditional_headers(self, source_id: str) -> dict[str, str]:
@@ -87,12 +97,23 @@ class NoticesSpider(scrapy.Spider):
         return get_recorder(self.crawler).conditional_headers(source_id)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.frontier is not None:
+            for request in self.next_requests():
+                yield request
+            return
         for source in self.sources.values():
-            if source.url:
-                yield self.notice_request(source, source.url, self.conditional_headers(source.id))
-            else:
-                yield scrapy.Request(source.homepage, callback=self.parse_homepage, errback=self.failed,
+            yield self.request_for(source)
+
+    def request_for(self, source: SourceConfig, cycle_id: str | None = None) -> scrapy.Request:
+        """The first request of a source's fetch: the notice itself, or its home page to discover it."""
+        if source.url:
+            request = self.notice_request(source, source.url, self.conditional_headers(source.id))
+        else:
+            request = scrapy.Request(source.homepage, callback=self.parse_homepage, errback=self.failed,
                                      dont_filter=True, meta=self._meta(source, discovering=True))
+        if cycle_id is not None:
+            request.meta["cycle_id"] = cycle_id
+        return request
 
     def _meta(self, source: SourceConfig, **extra: Any) -> dict[str, Any]:
         meta = {"source_id": source.id, "source_url": source.start_url, "handle_httpstatus_list": [304]}
@@ -114,7 +135,10 @@ class NoticesSpider(scrapy.Spider):
             yield self._item(response.meta, response.url, error="no privacy notice link found on the home page",
                              status=response.status)
             return
-        yield self.notice_request(source, links[0].url, discovered=links[0].url)
+        request = self.notice_request(source, links[0].url, discovered=links[0].url)
+        if response.meta.get("cycle_id"):
+            request.meta["cycle_id"] = response.meta["cycle_id"]
+        yield request
 
     def parse_notice(self, response: Response):
         meta = response.meta
@@ -145,4 +169,5 @@ class NoticesSpider(scrapy.Spider):
 
     def _item(self, meta: dict, final_url: str, **fields: Any) -> FetchItem:
         return FetchItem(source_id=meta["source_id"], url=meta["source_url"], final_url=final_url,
-                         fetched_at=_now(), discovered_url=meta.get("discovered_url"), **fields)
+                         fetched_at=_now(), discovered_url=meta.get("discovered_url"),
+                         cycle_id=meta.get("cycle_id"), **fields)
