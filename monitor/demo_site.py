@@ -213,6 +213,7 @@ class NoticeSite:
         self.robots_txt = robots_txt
         self.validators = validators  # send ETag / Last-Modified and answer conditional requests
         self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.request_times: list[float] = []  # time.monotonic() at each request's arrival, same order
         self.lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
@@ -295,6 +296,7 @@ class NoticeSite:
             def do_GET(self) -> None:
                 with site.lock:
                     site.requests.append((self.command, self.path, dict(self.headers)))
+                    site.request_times.append(time.monotonic())
                 path = self.path.split("?", 1)[0]
                 if path == "/robots.txt":
                     self._send(200, site.robots_txt.encode(), "text/plain")
