@@ -220,9 +220,9 @@ main.add_command(digest)
 from monitor.cli_web import serve  # noqa: E402
 
 main.add_command(serve)
-from monitor.cli_scale import enqueue, fleet, worker  # noqa: E402
+from monitor.cli_scale import enqueue, fleet, migrate_storage, worker  # noqa: E402
 
-for _command in (enqueue, worker, fleet):
+for _command in (enqueue, worker, fleet, migrate_storage):
     main.add_command(_command)
 
 

@@ -81,3 +81,42 @@ def fleet(ctx: Context, as_json: bool) -> None:
         return
     for line in status_lines(status):
         click.echo(line)
+
+
+@click.command("migrate-storage")
+@click.option("--to", "to_url", required=True, metavar="URL", help="Target database (SQLAlchemy URL).")
+@click.option("--snapshots", type=click.Path(file_okay=False), default=None,
+              help="Copy the snapshots to this (shared) directory too.")
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=500, help="Rows per committed batch.")
+@pass_ctx
+def migrate_storage(ctx: Context, to_url: str, snapshots: str | None, batch_size: int) -> None:
+    """Copy this installation to another database (and snapshot directory); verified, resumable."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from monitor.archive import ArchiveError
+    from monitor.config import _absolute_sqlite
+    from monitor.db import StorageError, open_db
+    from monitor.migrate_storage import copy_database, copy_snapshots
+
+    try:
+        target_url = _absolute_sqlite(to_url, Path.cwd())
+    except Exception:
+        fail(f"--to: not a SQLAlchemy database URL: {to_url!r}", EXIT_CONFIG)
+    if make_url(target_url) == make_url(ctx.loaded.database_url):
+        fail("--to: that is this installation's own database", EXIT_CONFIG)
+    try:
+        target = open_db(target_url)
+        report = copy_database(ctx.engine, target, batch=batch_size)
+        if snapshots:
+            copy_snapshots(ctx.engine, ctx.loaded.snapshots_dir, Path(snapshots).resolve(), report)
+    except (StorageError, ArchiveError) as exc:
+        fail(str(exc), EXIT_STORAGE)
+    except SQLAlchemyError as exc:
+        fail(f"migrate-storage: {str(exc).splitlines()[0]}", EXIT_STORAGE)
+    for line in report.lines() if snapshots else report.lines()[:-1]:
+        click.echo(line)
+    where = f" and snapshots = \"{Path(snapshots).resolve()}\"" if snapshots else ""
+    click.echo(f"copied and verified; now set [storage] database = \"{make_url(target_url)}\"{where}")
