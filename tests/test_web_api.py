@@ -66,7 +66,10 @@ def test_overview_statuses_sorting_and_filters(history):
     assert [r["source"] for r in client.get("/api/notices", params={"q": "cetit"}).json()["notices"]] == ["cetit"]
     html = client.get("/", params={"sort": "status"}).text
     assert 'href="/notices/partners4it"' in html and "status-gone" in html
-    assert html.count('href="/changes/') >= 3  # two ticks and the last-change link of partners4it
+    row = html[html.index('data-source="partners4it"'):]
+    row = row[:row.index("</tr>")]
+    assert f'href="/changes/{rows["partners4it"]["last_change_id"]}"' in row
+    assert row.count("M") >= 2 and 'class="tick"' in row and "2 changes" in row  # sparkline: two ticks
     history.now += dt.timedelta(days=10)
     stale = client.get("/api/notices", params={"status": "stale"}).json()["notices"]
     # A notice whose last fetch failed stays failing/gone rather than stale.

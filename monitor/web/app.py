@@ -32,7 +32,7 @@ from monitor.archive import Archive, ArchiveError
 from monitor.query import CHANGES_SCHEMA, list_changes
 from monitor.search_index import SearchHit, backend_for, ensure_index, query_terms, search
 from monitor.web import views
-from monitor.web.charts import change_ticks, date_chart
+from monitor.web.charts import date_chart, sparkline
 from monitor.web.feeds import feed_entries
 from monitor.web.security import ATTACHMENT_CSP, Credentials, SecurityMiddleware
 from monitor.web.templating import environment
@@ -112,13 +112,14 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         if settings.index_on_start:
-            threading.Thread(target=ensure_index, args=(engine,), name="search-index", daemon=True).start()
+            threading.Thread(target=_warm_up, args=(engine,), name="warm-up", daemon=True).start()
         yield
 
     app = FastAPI(title="noticewatch history", version="1", docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="Read-only history of watched privacy notices. Every page has a JSON twin "
                               "under /api with the same data; changes use the `noticewatch.changes/1` shape.")
     app.add_middleware(SecurityMiddleware, credentials=settings.credentials)
+    views.ensure_read_indexes(engine)
     backend = backend_for(engine)
 
     def page(template: str, status_code: int = 200, **context) -> HTMLResponse:
@@ -135,6 +136,8 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
             data = views.overview(session, now=settings.clock(), stale_after=settings.stale_after, sort=sort,
                                   descending=order == "desc", status=status, query=_text(q))
         data["total"] = len(data["notices"])
+        data["timelines"] = {row["source"]: data["timelines"][row["source"]]
+                             for row in data["notices"][offset:offset + limit]}
         data["notices"] = data["notices"][offset:offset + limit]
         data.update(limit=limit, offset=offset, sort=sort, order=order, status=status, q=_text(q))
         return data
@@ -144,19 +147,19 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
                       q: Annotated[str | None, Query(max_length=200)] = None, limit: Limit = 200,
                       offset: Offset = 0):
         data = overview_data(sort, order, status, q, limit, offset)
-        now = settings.clock()
+        end = settings.clock().timestamp()
         for row in data["notices"]:
-            start = row["first_seen"] or data["now"]
-            row["ticks"] = change_ticks(
-                [(c["id"], _parse(c["detected_at"]), c["significance"]) for c in row["changes"]],
-                _parse(start), now)
+            first, times = data["timelines"][row["source"]]
+            row["spark"] = sparkline(times, first if first is not None else end, end)
         return page("overview.html", data=data, title="Notices")
 
     @app.get("/api/notices", tags=["api"], summary="Overview of every notice (JSON)")
     def overview_api(sort: Sort = "company", order: Literal["asc", "desc"] = "asc", status: Status | None = None,
                      q: Annotated[str | None, Query(max_length=200)] = None, limit: Limit = 200,
                      offset: Offset = 0) -> dict:
-        return overview_data(sort, order, status, q, limit, offset)
+        data = overview_data(sort, order, status, q, limit, offset)
+        del data["timelines"]
+        return data
 
     def notice_data(source: str) -> dict:
         with Session(engine) as session:
@@ -320,8 +323,11 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
     return app
 
 
-def _parse(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+def _warm_up(engine: Engine) -> None:
+    """Build the search index and the overview's facts before the first visitor asks."""
+    ensure_index(engine)
+    with Session(engine) as session:
+        views.overview_facts(session)
 
 
 def _attachment(body: bytes, filename: str, media_type: str) -> Response:

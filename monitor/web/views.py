@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections import Counter, defaultdict
 
-from sqlalchemy import func
+from sqlalchemy import func, text
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from monitor.dates import NoticeDate, find_notice_date
@@ -94,7 +96,10 @@ def _moved(source: Source, fetch: Fetch) -> bool:
 
 def notice_status(source: Source, last: Fetch | None, last_good: dt.datetime | None, now: dt.datetime,
                   stale_after: dt.timedelta) -> tuple[str, str]:
-    """(status, reason): gone (404/410), failing, stale (no good fetch lately), moved (redirected), ok."""
+    """(status, reason): gone (404/410), failing, stale (no good fetch lately), moved (redirected), ok.
+
+    `last` is the last fetch (a row with its outcome, status, error, final_url and fetched_at).
+    """
     if last is None:
         return "stale", "never fetched"
     if last.outcome == "failed":
@@ -112,12 +117,41 @@ def _source_url(source: Source) -> str | None:
     return source.url or source.discovered_url or source.homepage
 
 
-def overview(session: Session, *, now: dt.datetime, stale_after: dt.timedelta, sort: str = "company",
-             descending: bool = False, status: str | None = None, query: str | None = None) -> dict:
-    """Every notice with its status, last check, last change, current date statement and changes."""
-    sources = session.exec(select(Source)).all()
+READ_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS ix_change_overview ON change (source_id, detected_at, id, significance)",
+    "CREATE INDEX IF NOT EXISTS ix_version_overview ON version (source_id, number, created_at)",
+    "CREATE INDEX IF NOT EXISTS ix_fetch_overview ON fetch (source_id, outcome, fetched_at)",
+)
+_facts_cache: dict[str, tuple[tuple, list[dict]]] = {}
+_facts_lock = threading.Lock()
+
+
+def ensure_read_indexes(engine: Engine) -> None:
+    """Covering indexes for the overview's queries (derived, idempotent; SQLite and PostgreSQL)."""
+    with engine.begin() as connection:
+        for statement in READ_INDEXES:
+            connection.execute(text(statement))
+
+
+def _fingerprint(session: Session) -> tuple:
+    """Changes whenever a crawl or reextract writes: the history only grows or is rebuilt."""
+    latest = [select(func.max(Fetch.id)).scalar_subquery(), select(func.max(Version.id)).scalar_subquery(),
+              select(func.max(Change.id)).scalar_subquery(), select(func.count()).select_from(Source).scalar_subquery()]
+    return tuple(session.exec(select(*latest)).one())
+
+
+def overview_facts(session: Session) -> list[dict]:
+    """What the overview knows of each notice apart from the clock, cached until the history changes."""
+    key = str(session.get_bind().url)
+    fingerprint = _fingerprint(session)
+    with _facts_lock:
+        cached = _facts_cache.get(key)
+        if cached and cached[0] == fingerprint:
+            return cached[1]
     last_ids = select(func.max(Fetch.id)).group_by(Fetch.source_id)
-    last_fetch = {f.source_id: f for f in session.exec(select(Fetch).where(Fetch.id.in_(last_ids)))}
+    last_fetch = {row.source_id: row for row in session.exec(
+        select(Fetch.source_id, Fetch.outcome, Fetch.status, Fetch.error, Fetch.final_url, Fetch.fetched_at)
+        .where(Fetch.id.in_(last_ids))).all()}
     last_good = dict(session.exec(select(Fetch.source_id, func.max(Fetch.fetched_at))
                                   .where(Fetch.outcome != "failed").group_by(Fetch.source_id)).all())
     latest = (select(Version.source_id, func.max(Version.number).label("number"))
@@ -130,37 +164,58 @@ def overview(session: Session, *, now: dt.datetime, stale_after: dt.timedelta, s
     first_seen = dict(session.exec(select(Version.source_id, func.min(Version.created_at))
                                    .group_by(Version.source_id)).all())
     changes: dict[str, list[dict]] = defaultdict(list)
+    times: dict[str, list[tuple[float, bool]]] = defaultdict(list)
     for change_id, source_id, detected, significance in session.exec(
             select(Change.id, Change.source_id, Change.detected_at, Change.significance)
-            .order_by(Change.detected_at, Change.id)):
+            .order_by(Change.source_id, Change.detected_at, Change.id)):
         changes[source_id].append({"id": change_id, "detected_at": iso_utc(detected), "significance": significance})
-    rows = []
-    needle = (query or "").strip().lower()
-    for source in sources:
-        if needle and needle not in source.id.lower() and needle not in (source.name or "").lower():
-            continue
-        last = last_fetch.get(source.id)
-        state, reason = notice_status(source, last, last_good.get(source.id), now, stale_after)
-        if status and state != status:
-            continue
+        times[source_id].append((aware(detected).timestamp(), significance != "cosmetic"))
+    facts = []
+    for source in session.exec(select(Source)).all():
         number, created, statement = current.get(source.id, (None, None, None))
         own = changes.get(source.id, [])
-        rows.append({
-            "source": source.id, "company": source.name, "url": _source_url(source),
-            "status": state, "status_reason": reason,
-            "last_check": iso_utc(last.fetched_at) if last else None,
-            "last_change": own[-1]["detected_at"] if own else None,
-            "last_change_id": own[-1]["id"] if own else None,
-            "versions": number or 0, "current_since": iso_utc(created),
-            "first_seen": iso_utc(first_seen.get(source.id)),
-            "date_statement": date_statement(statement), "changes": own,
-        })
+        seen = first_seen.get(source.id)
+        facts.append({"source_row": source, "last": last_fetch.get(source.id), "last_good": last_good.get(source.id),
+                      "timeline": (aware(seen).timestamp() if seen else None, times.get(source.id, [])),
+                      "row": {"source": source.id, "company": source.name, "url": _source_url(source),
+                              "last_check": iso_utc(last_fetch[source.id].fetched_at)
+                              if source.id in last_fetch else None,
+                              "last_change": own[-1]["detected_at"] if own else None,
+                              "last_change_id": own[-1]["id"] if own else None,
+                              "versions": number or 0, "current_since": iso_utc(created),
+                              "first_seen": iso_utc(first_seen.get(source.id)),
+                              "date_statement": date_statement(statement), "changes": own}})
+    with _facts_lock:
+        _facts_cache[key] = (fingerprint, facts)
+    return facts
+
+
+def overview(session: Session, *, now: dt.datetime, stale_after: dt.timedelta, sort: str = "company",
+             descending: bool = False, status: str | None = None, query: str | None = None) -> dict:
+    """Every notice with its status, last check, last change, current date statement and changes.
+
+    `timelines` (not part of the JSON) maps each notice to (first seen, [(change time, material)]) as
+    epoch seconds, for the page's sparklines.
+    """
+    rows = []
+    timelines: dict[str, tuple] = {}
+    needle = (query or "").strip().lower()
+    for fact in overview_facts(session):
+        row = fact["row"]
+        if needle and needle not in row["source"].lower() and needle not in (row["company"] or "").lower():
+            continue
+        state, reason = notice_status(fact["source_row"], fact["last"], fact["last_good"], now, stale_after)
+        if status and state != status:
+            continue
+        rows.append({**row, "status": state, "status_reason": reason})
+        timelines[row["source"]] = fact["timeline"]
     rank = {name: i for i, name in enumerate(STATUSES)}
     keys = {"company": lambda r: (r["company"] or r["source"]).lower(), "status": lambda r: rank[r["status"]],
             "last_check": lambda r: r["last_check"] or "", "last_change": lambda r: r["last_change"] or "",
             "versions": lambda r: r["versions"]}
     rows.sort(key=lambda r: (keys[sort](r), r["source"]), reverse=descending)
-    return {"notices": rows, "counts": dict(Counter(r["status"] for r in rows)), "now": iso_utc(now)}
+    return {"notices": rows, "counts": dict(Counter(r["status"] for r in rows)), "now": iso_utc(now),
+            "timelines": timelines}
 
 
 def _source(session: Session, source_id: str) -> Source:
