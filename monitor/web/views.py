@@ -11,7 +11,7 @@ import json
 import threading
 from collections import Counter, defaultdict
 
-from sqlalchemy import func, text
+from sqlalchemy import Index, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -118,9 +118,9 @@ def _source_url(source: Source) -> str | None:
 
 
 READ_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS ix_change_overview ON change (source_id, detected_at, id, significance)",
-    "CREATE INDEX IF NOT EXISTS ix_version_overview ON version (source_id, number, created_at)",
-    "CREATE INDEX IF NOT EXISTS ix_fetch_overview ON fetch (source_id, outcome, fetched_at)",
+    Index("ix_change_overview", Change.source_id, Change.detected_at, Change.id, Change.significance),
+    Index("ix_version_overview", Version.source_id, Version.number, Version.created_at),
+    Index("ix_fetch_overview", Fetch.source_id, Fetch.outcome, Fetch.fetched_at),
 )
 _facts_cache: dict[str, tuple[tuple, list[dict]]] = {}
 _facts_lock = threading.Lock()
@@ -128,9 +128,8 @@ _facts_lock = threading.Lock()
 
 def ensure_read_indexes(engine: Engine) -> None:
     """Covering indexes for the overview's queries (derived, idempotent; SQLite and PostgreSQL)."""
-    with engine.begin() as connection:
-        for statement in READ_INDEXES:
-            connection.execute(text(statement))
+    for index in READ_INDEXES:
+        index.create(engine, checkfirst=True)
 
 
 def _fingerprint(session: Session) -> tuple:
