@@ -118,8 +118,16 @@ class SqliteFtsBackend(SearchBackend):
     """SQLite FTS5: phrases in double quotes, implicit AND, ranked by bm25."""
 
     def prepare(self, session: Session) -> None:
+        """Create the FTS5 table; refill it when it disagrees with search_clause (e.g. after migrate-storage,
+        which copies the tables SQLModel knows, not this virtual one)."""
         session.exec(text("CREATE VIRTUAL TABLE IF NOT EXISTS search_clause_fts USING fts5("
                           "text, heading, tokenize='unicode61 remove_diacritics 2')"))
+        indexed = session.connection().execute(text("SELECT count(*) FROM search_clause_fts")).scalar()
+        stored = session.connection().execute(text("SELECT count(*) FROM search_clause")).scalar()
+        if indexed != stored:
+            session.connection().execute(text("DELETE FROM search_clause_fts"))
+            for chunk in _chunks(list(session.exec(select(SearchClause))), 1000):
+                self.add_clauses(session, chunk)
 
     def add_clauses(self, session: Session, clauses: list[SearchClause]) -> None:
         rows = [{"id": c.id, "text": c.text, "heading": " ".join(json.loads(c.heading_path_json))} for c in clauses]
