@@ -50,7 +50,10 @@ class Document:
         return "\n".join(f"{b.kind}:{b.text}" for b in self.blocks)
 
     def text_sha256(self) -> str:
-        return hashlib.sha256(self.text().encode("utf-8")).hexdigest()
+        """Hash of the text as compared (typographic variants folded, see monitor/normalize.py)."""
+        from monitor.normalize import comparison_text
+
+        return hashlib.sha256(comparison_text(self.text()).encode("utf-8")).hexdigest()
 
     def char_count(self) -> int:
         return sum(len(b.text) for b in self.blocks)

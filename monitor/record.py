@@ -111,7 +111,8 @@ def _ensure_blob(session: Session, item: FetchItem, stored_size: int | None) -> 
 def derive_document(item: FetchItem, source: SourceConfig) -> Document:
     """Extract the notice from the fetched body with the source's overrides."""
     return extract_document(item.body or b"", item.headers.get("Content-Type") or item.headers.get("content-type"),
-                            select=source.select, remove=source.remove, language=source.language)
+                            select=source.select, remove=source.remove, language=source.language,
+                            url=item.final_url or item.url)
 
 
 def new_version(session: Session, source_id: str, document: Document, fetch: Fetch | None,
