@@ -239,16 +239,19 @@ def drop_popups(soup: BeautifulSoup) -> None:
 
 @rule("site-chrome", "content")
 def drop_site_chrome(root: Tag) -> None:
-    """Navigation (<nav>, role=navigation, breadcrumbs, skip links), and the site's header, footer and
-    side bars when they stand outside the notice's <main>/<article>: they reorder, gain items and change
-    promotions without the notice changing."""
+    """Navigation (<nav>, role=navigation, breadcrumbs, skip links, share buttons), the site's header and
+    footer when they stand outside the notice's <main>/<article>, and side bars (<aside>) outside an
+    <article>: they reorder, gain items and change promotions without the notice changing."""
     _decompose(root.find_all("nav"))
     for node in root.find_all(attrs={"role": True}):
         if not node.decomposed and node.get("role") in ("navigation", "search", "menubar", "toolbar"):
             node.decompose()
     inside_notice = root.name in ("main", "article") or root.get("role") == "main"
-    for node in root.find_all(["header", "footer", "aside"]):
+    for node in root.find_all(["header", "footer"]):
         if not node.decomposed and node.find_parent(["main", "article"]) is None and not inside_notice:
+            node.decompose()
+    for node in root.find_all("aside"):
+        if not node.decomposed and node.find_parent("article") is None and root.name != "article":
             node.decompose()
     for node in root.find_all(attrs={"role": ("banner", "contentinfo", "complementary")}):
         if not node.decomposed and node.find_parent(["main", "article"]) is None and not inside_notice:
