@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass
 class FetchItem:
     """The outcome of fetching one source once, successful or not.
 
-    `body` is None when nothing usable came back; then `error` says why.
+    `body` is None when nothing usable came back; then `error` says why. `document` is the text the
+    spider already extracted (to judge the fetch); `suspicious` says why the body is not the notice;
+    `moved_to` is set when a permanent redirect led to another address.
     """
 
     source_id: str
@@ -27,3 +30,7 @@ class FetchItem:
     blob_created: bool = False
     outcome: str | None = None
     cycle_id: str | None = None  # set in worker mode, where one crawl serves many cycles
+    document: Any = None
+    suspicious: str | None = None
+    moved_to: str | None = None
+    moved_from: str | None = None

@@ -18,6 +18,7 @@ from monitor.archive import Archive, ArchiveError
 from monitor.config import LoadedConfig
 from monitor.db import open_db
 from monitor.record import AlreadyRecorded, RecordResult, conditional_headers, record_fetch, sync_sources
+from monitor.source_status import FetchState, fetch_state
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,12 @@ class Recorder:
 
     def conditional_headers(self, source_id: str) -> dict[str, str]:
         return conditional_headers(self.engine, source_id)
+
+    def fetch_state(self, source_id: str) -> FetchState:
+        from sqlmodel import Session
+
+        with Session(self.engine) as session:
+            return fetch_state(session, source_id)
 
 
 def get_recorder(crawler) -> Recorder:
@@ -96,7 +103,8 @@ class RecordPipeline:
             result = record_fetch(self.recorder.engine, item, source, cycle_id=item.cycle_id or self.recorder.cycle_id,
                                   min_text_chars=loaded.config.crawl.min_text_chars,
                                   stored_size=int(stored_size) if stored_size else None,
-                                  claim=fleet.record_claim(item) if fleet is not None else None)
+                                  claim=fleet.record_claim(item) if fleet is not None else None,
+                                  gone_after=loaded.config.crawl.gone_after)
         except AlreadyRecorded:
             result = RecordResult(item.source_id, "duplicate")
         if fleet is not None:

@@ -108,6 +108,9 @@ class CrawlConfig(_Strict):
     retry_backoff: Annotated[float, Field(ge=0)] = 2.0
     max_size: Annotated[int, Field(gt=0)] = 10 * 1024 * 1024
     min_text_chars: Annotated[int, Field(ge=0)] = 200
+    max_text_loss: Annotated[float, Field(gt=0, le=1)] = 0.5
+    gone_after: Annotated[int, Field(ge=1, le=100)] = 3
+    browser: str = "/usr/bin/chromium"
     concurrency: Annotated[int, Field(ge=1, le=512)] = 16
     contact_url: str = "https://github.com/noticewatch/noticewatch"
 

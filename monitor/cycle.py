@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from monitor.config import LoadedConfig
 from monitor.db import open_db
 from monitor.models import Fetch
+from monitor.source_status import SourceStatus
 
 
 @dataclass
@@ -31,16 +32,25 @@ class CycleSummary:
     changed: int = 0
     new: int = 0
     failed: dict[str, str] = field(default_factory=dict)
+    suspicious: dict[str, str] = field(default_factory=dict)
+    gone: dict[str, str] = field(default_factory=dict)
+    moved: dict[str, str] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         out = [f"cycle {self.cycle_id}: {self.sources} sources, {self.fetched} fetched, "
-               f"{self.unchanged} unchanged, {self.changed} changed, {self.new} new, {len(self.failed)} failed"]
+               f"{self.unchanged} unchanged, {self.changed} changed, {self.new} new, {len(self.failed)} failed, "
+               f"{len(self.suspicious)} suspicious"]
         out += [f"  failed {source_id}: {reason}" for source_id, reason in sorted(self.failed.items())]
+        out += [f"  suspicious {source_id}: {reason} (last good version kept)"
+                for source_id, reason in sorted(self.suspicious.items())]
+        out += [f"  notice gone {source_id}: {reason}" for source_id, reason in sorted(self.gone.items())]
+        out += [f"  notice moved {source_id}: {moves}" for source_id, moves in sorted(self.moved.items())]
         return out
 
     def to_dict(self) -> dict:
         return {"cycle_id": self.cycle_id, "sources": self.sources, "fetched": self.fetched,
-                "unchanged": self.unchanged, "changed": self.changed, "new": self.new, "failed": self.failed}
+                "unchanged": self.unchanged, "changed": self.changed, "new": self.new, "failed": self.failed,
+                "suspicious": self.suspicious, "gone": self.gone, "moved": self.moved}
 
 
 def summarise_cycle(loaded: LoadedConfig, cycle_id: str, source_ids: list[str]) -> CycleSummary:
@@ -55,6 +65,8 @@ def summarise_cycle(loaded: LoadedConfig, cycle_id: str, source_ids: list[str]) 
             summary.failed[source_id] = "not recorded (crawl aborted?)"
         elif fetch.outcome == "failed":
             summary.failed[source_id] = fetch.error or "failed"
+        elif fetch.outcome == "suspicious":
+            summary.suspicious[source_id] = fetch.error or "suspicious"
         else:
             summary.fetched += 1
             if fetch.outcome in ("unchanged", "not_modified"):
@@ -63,11 +75,17 @@ def summarise_cycle(loaded: LoadedConfig, cycle_id: str, source_ids: list[str]) 
                 summary.changed += 1
             elif fetch.outcome == "first":
                 summary.new += 1
+    with Session(engine) as session:
+        for row in session.exec(select(SourceStatus).where(SourceStatus.source_id.in_(source_ids))):
+            if row.gone_reported_cycle == cycle_id:
+                summary.gone[row.source_id] = row.problem or "gone"
+            if row.moved_reported_cycle == cycle_id:
+                summary.moved[row.source_id] = f"{row.moved_from} → {row.moved_to}"
     engine.dispose()
     return summary
 
 
-def crawler_settings(loaded: LoadedConfig, cycle_id: str):
+def crawler_settings(loaded: LoadedConfig, cycle_id: str, source_ids: list[str] | None = None):
     from scrapy.settings import Settings
 
     settings = Settings()
@@ -75,6 +93,8 @@ def crawler_settings(loaded: LoadedConfig, cycle_id: str):
     if loaded.path is not None:
         settings.set("NOTICEWATCH_CONFIG", str(loaded.path), priority="cmdline")
     settings.set("NOTICEWATCH_CYCLE", cycle_id, priority="cmdline")
+    if source_ids:
+        settings.set("NOTICEWATCH_SOURCES", ",".join(source_ids), priority="cmdline")
     return settings
 
 
@@ -88,7 +108,7 @@ def run_cycle(loaded: LoadedConfig, source_ids: list[str] | None = None,
 
     ids = [s.id for s in loaded.config.sources_named(source_ids)]
     cycle_id = uuid.uuid4().hex[:12]
-    process = CrawlerProcess(crawler_settings(loaded, cycle_id))
+    process = CrawlerProcess(crawler_settings(loaded, cycle_id, ids))
     crawler = process.create_crawler(NoticesSpider)
     if on_item is not None:
         def item_scraped(item, response=None, spider=None) -> None:

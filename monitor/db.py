@@ -10,7 +10,13 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine
 
-from monitor import fleet_tables, models, outbox, search_index  # noqa: F401  (register the tables on SQLModel.metadata)
+from monitor import (  # noqa: F401  (register the tables on SQLModel.metadata)
+    fleet_tables,
+    models,
+    outbox,
+    search_index,
+    source_status,
+)
 
 
 class StorageError(Exception):

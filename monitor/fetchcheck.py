@@ -60,9 +60,8 @@ def assess_fetch(document: Document, body: bytes, *, url: str | None = None, fin
     """The reason a fetch is not a trustworthy version of the notice, or None if it looks fine."""
     chars = document.char_count()
     if url and final_url and urlsplit(final_url).path != urlsplit(url).path \
-            and _LOGIN_PATH.search(urlsplit(final_url).path + "?" + urlsplit(final_url).query):
-        if not _LOGIN_PATH.search(urlsplit(url).path):
-            return f"redirected to a login page ({final_url})"
+            and _LOGIN_PATH.search(urlsplit(final_url).path) and not _LOGIN_PATH.search(urlsplit(url).path):
+        return f"redirected to a login page ({final_url})"
     lost = previous_chars is not None and previous_chars > 0 and chars < previous_chars * (1 - policy.max_text_loss)
     short = chars < policy.min_text_chars or lost or (previous_chars is None and chars < SHORT_PAGE_CHARS)
     title = _title(body)

@@ -79,6 +79,13 @@ def find_version(session: Session, source_id: str, *, number: int | None = None,
     return session.exec(query.order_by(Version.number.desc()).limit(1)).first()
 
 
+def source_problems(session: Session) -> list[dict]:
+    """Sources that are gone, moved, suspicious or failing (see monitor/source_status.py)."""
+    from monitor.source_status import source_problems as problems
+
+    return problems(session)
+
+
 def last_fetches(session: Session, source_id: str, limit: int = 20) -> list[Fetch]:
     return list(session.exec(select(Fetch).where(Fetch.source_id == source_id)
                              .order_by(Fetch.id.desc()).limit(limit)))

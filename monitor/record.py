@@ -23,6 +23,7 @@ from monitor.diff import diff_documents
 from monitor.document import Document
 from monitor.extract import extract_document
 from monitor.models import Blob, Change, Fetch, Source, Version
+from monitor.source_status import update_status
 
 KEPT_HEADERS = ("content-type", "content-length", "etag", "last-modified", "date", "server", "location",
                 "cache-control", "content-language")
@@ -34,7 +35,7 @@ class AlreadyRecorded(Exception):
 
 @dataclass
 class RecordResult:
-    """What a fetch came to: outcome is first | changed | unchanged | not_modified | failed."""
+    """What a fetch came to: outcome is first | changed | unchanged | not_modified | failed | suspicious."""
 
     source_id: str
     outcome: str
@@ -146,52 +147,74 @@ def lock_source(session: Session, source_id: str) -> None:
 
 def record_fetch(engine: Engine, item: FetchItem, source: SourceConfig, *, cycle_id: str | None = None,
                  min_text_chars: int = 200, stored_size: int | None = None,
-                 claim: Callable[[Session], None] | None = None) -> RecordResult:
+                 claim: Callable[[Session], None] | None = None, gone_after: int = 3) -> RecordResult:
     """Record one fetch; derive a new version and change when the extracted text differs.
 
     `claim` runs first in the same transaction and may raise AlreadyRecorded to keep nothing.
+    A suspicious fetch (an error page, a wall, a body that lost most of its text: see
+    monitor/fetchcheck.py) is archived and recorded with its reason, never turned into a version.
     """
     with session_scope(engine) as session:
         if claim is not None:
             claim(session)
         fetch = _fetch_row(item, cycle_id)
-        if item.discovered_url:
-            src_row = session.get(Source, item.source_id)
-            if src_row is not None:
-                src_row.discovered_url = item.discovered_url
-        if item.not_modified:
-            fetch.outcome = "not_modified"
-            session.add(fetch)
-            return RecordResult(item.source_id, "not_modified")
-        if item.body is None or item.error:
-            fetch.outcome = "failed"
-            fetch.error = item.error or "no body"
-            session.add(fetch)
-            return RecordResult(item.source_id, "failed", fetch.error)
-        _ensure_blob(session, item, stored_size)
-        try:
-            document = derive_document(item, source)
-        except Exception as exc:  # a parser crash on hostile input is a failed fetch, not a crashed cycle
-            fetch.outcome, fetch.error = "failed", f"extraction failed: {type(exc).__name__}: {exc}"
-            session.add(fetch)
-            return RecordResult(item.source_id, "failed", fetch.error)
-        if document.char_count() < min_text_chars:
-            fetch.outcome = "failed"
-            fetch.error = f"empty or tiny body: {document.char_count()} characters of text"
-            session.add(fetch)
-            return RecordResult(item.source_id, "failed", fetch.error)
-        lock_source(session, item.source_id)
-        previous = latest_version(session, item.source_id)
-        if previous is not None and previous.text_sha256 == document.text_sha256():
-            fetch.outcome = "unchanged"
-            session.add(fetch)
-            return RecordResult(item.source_id, "unchanged", version_number=previous.number)
-        fetch.outcome = "changed" if previous else "first"
+        result = _record(session, fetch, item, source, min_text_chars, stored_size)
+        update_status(session, source_id=item.source_id, outcome=result.outcome, status=item.status,
+                      error=result.error, moved_from=item.moved_from if item.moved_to else None, moved_to=item.moved_to,
+                      cycle_id=cycle_id, gone_after=gone_after, when=fetch.fetched_at)
+        return result
+
+
+def _same_text(previous: Version, document: Document) -> bool:
+    """Equal by hash, or by the stored document (a version hashed before the comparison rules changed)."""
+    if previous.text_sha256 == document.text_sha256():
+        return True
+    return Document.from_json(previous.document_json).text_sha256() == document.text_sha256()
+
+
+def _record(session: Session, fetch: Fetch, item: FetchItem, source: SourceConfig, min_text_chars: int,
+            stored_size: int | None) -> RecordResult:
+    if item.discovered_url:
+        src_row = session.get(Source, item.source_id)
+        if src_row is not None:
+            src_row.discovered_url = item.discovered_url
+    if item.not_modified:
+        fetch.outcome = "not_modified"
         session.add(fetch)
-        session.flush()
-        version, change = new_version(session, item.source_id, document, fetch, item.blob_sha256, previous)
-        return RecordResult(item.source_id, fetch.outcome, version_number=version.number,
-                            change_id=change.id if change else None)
+        return RecordResult(item.source_id, "not_modified")
+    if item.body is None or item.error:
+        fetch.outcome = "failed"
+        fetch.error = item.error or "no body"
+        session.add(fetch)
+        return RecordResult(item.source_id, "failed", fetch.error)
+    _ensure_blob(session, item, stored_size)
+    if item.suspicious:
+        fetch.outcome, fetch.error = "suspicious", item.suspicious
+        session.add(fetch)
+        return RecordResult(item.source_id, "suspicious", fetch.error)
+    try:
+        document = item.document if item.document is not None else derive_document(item, source)
+    except Exception as exc:  # a parser crash on hostile input is a failed fetch, not a crashed cycle
+        fetch.outcome, fetch.error = "failed", f"extraction failed: {type(exc).__name__}: {exc}"
+        session.add(fetch)
+        return RecordResult(item.source_id, "failed", fetch.error)
+    if document.char_count() < min_text_chars:
+        fetch.outcome = "failed"
+        fetch.error = f"empty or tiny body: {document.char_count()} characters of text"
+        session.add(fetch)
+        return RecordResult(item.source_id, "failed", fetch.error)
+    lock_source(session, item.source_id)
+    previous = latest_version(session, item.source_id)
+    if previous is not None and _same_text(previous, document):
+        fetch.outcome = "unchanged"
+        session.add(fetch)
+        return RecordResult(item.source_id, "unchanged", version_number=previous.number)
+    fetch.outcome = "changed" if previous else "first"
+    session.add(fetch)
+    session.flush()
+    version, change = new_version(session, item.source_id, document, fetch, item.blob_sha256, previous)
+    return RecordResult(item.source_id, fetch.outcome, version_number=version.number,
+                        change_id=change.id if change else None)
 
 
 def version_count(session: Session, source_id: str | None = None) -> int:

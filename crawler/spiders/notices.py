@@ -1,11 +1,16 @@
 """The `notices` spider: one cycle over the configured sources.
 
 Every source yields exactly one FetchItem per cycle, successful or not, so the pipelines can
-record failures as carefully as successes. Sources known only by a home page are discovered first.
+record failures as carefully as successes. Sources known only by a home page are discovered first
+(and rediscovered when their notice goes 404). A response that is not the notice (error page, wall,
+lost text: monitor/fetchcheck.py) is re-fetched once before it is given up as a suspicious fetch.
+Sources with render = "browser" are fetched through headless Chromium (scrapy-playwright); the
+browser handler is configured only when the cycle has such sources.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -22,6 +27,13 @@ from crawler.items import FetchItem
 from monitor import __version__
 from monitor.config import ConfigError, LoadedConfig, SourceConfig, load_config
 from monitor.discover import find_notice_links
+from monitor.extract import extract_document
+from monitor.fetchcheck import FetchPolicy, assess_fetch
+from monitor.source_status import GONE_STATUSES, FetchState
+
+PERMANENT_REDIRECTS = (301, 308)
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def _config_from_settings(settings) -> LoadedConfig:
@@ -49,6 +61,34 @@ def crawl_settings(loaded: LoadedConfig) -> dict[str, Any]:
     }
 
 
+def browser_settings(loaded: LoadedConfig, source_ids: list[str] | None = None) -> dict[str, Any]:
+    """scrapy-playwright settings, only when a source of this cycle has render = "browser"."""
+    sources = loaded.config.sources_named(source_ids) if source_ids else loaded.sources
+    if not any(s.render == "browser" for s in sources):
+        return {}
+    handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+    return {
+        "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
+        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+        "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+        "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": loaded.config.crawl.browser, "headless": True,
+                                      "args": BROWSER_ARGS},
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": loaded.config.crawl.timeout * 1000,
+    }
+
+
+def moved_to(response: Response) -> str | None:
+    """The address a permanent redirect (301/308) led to, if the response came through one."""
+    reasons = response.meta.get("redirect_reasons") or []
+    urls = response.meta.get("redirect_urls") or []
+    target = None
+    for index, reason in enumerate(reasons):
+        if reason not in PERMANENT_REDIRECTS:
+            break
+        target = urls[index + 1] if index + 1 < len(urls) else response.url
+    return target if target and urls and target != urls[0] else None
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -67,6 +107,9 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
         super().update_settings(settings)
         loaded = _config_from_settings(settings)
         settings.setdict(crawl_settings(loaded), priority="spider")
+        selected = [s for s in (settings.get("NOTICEWATCH_SOURCES") or "").split(",") if s]
+        with contextlib.suppress(ConfigError):  # unknown ids are reported by from_crawler
+            settings.setdict(browser_settings(loaded, selected), priority="spider")
 
     def __init__(self, *args: Any, sources: str | list[str] | None = None, cycle: str | None = None,
                  exit_when_idle: str | float = 0, **kwargs: Any) -> None:
@@ -82,6 +125,9 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> NoticesSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.loaded = _config_from_settings(crawler.settings)
+        crawl = spider.loaded.config.crawl
+        spider.policy = FetchPolicy(min_text_chars=crawl.min_text_chars, max_text_loss=crawl.max_text_loss)
+        spider.states = {}
         try:
             spider.sources = {s.id: s for s in spider.loaded.config.sources_named(spider.source_ids)}
         except ConfigError as exc:
@@ -96,6 +142,11 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
 
         return get_recorder(self.crawler).conditional_headers(source_id)
 
+    def fetch_state(self, source_id: str) -> FetchState:
+        from crawler.pipelines import get_recorder
+
+        return get_recorder(self.crawler).fetch_state(source_id)
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.frontier is not None:
             for request in self.next_requests():
@@ -105,27 +156,41 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
             yield self.request_for(source)
 
     def request_for(self, source: SourceConfig, cycle_id: str | None = None) -> scrapy.Request:
-        """The first request of a source's fetch: the notice itself, or its home page to discover it."""
-        if source.url:
-            request = self.notice_request(source, source.url, self.conditional_headers(source.id))
+        """The first request of a source's fetch: the notice itself (at its moved or discovered address if
+        it has one), or its home page to discover it."""
+        state = self.states[source.id] = self.fetch_state(source.id)
+        url = source.url or state.discovered_url
+        if url and state.moved_to and state.moved_from == url:
+            url = state.moved_to
+        if url:
+            request = self.notice_request(source, url, self.conditional_headers(source.id),
+                                          discovered=None if source.url else state.discovered_url)
         else:
-            request = scrapy.Request(source.homepage, callback=self.parse_homepage, errback=self.failed,
-                                     dont_filter=True, meta=self._meta(source, discovering=True))
+            request = self.homepage_request(source)
         if cycle_id is not None:
             request.meta["cycle_id"] = cycle_id
         return request
+
+    def homepage_request(self, source: SourceConfig, cycle_id: str | None = None) -> scrapy.Request:
+        meta = self._meta(source, discovering=True)
+        if cycle_id is not None:
+            meta["cycle_id"] = cycle_id
+        return scrapy.Request(source.homepage, callback=self.parse_homepage, errback=self.failed,
+                              dont_filter=True, meta=meta)
 
     def _meta(self, source: SourceConfig, **extra: Any) -> dict[str, Any]:
         meta = {"source_id": source.id, "source_url": source.start_url, "handle_httpstatus_list": [304]}
         if not source.obey_robots:
             meta["dont_obey_robotstxt"] = True
+        if source.render == "browser":
+            meta["playwright"] = True
         meta.update(extra)
         return meta
 
     def notice_request(self, source: SourceConfig, url: str, headers: dict[str, str] | None = None,
-                       discovered: str | None = None) -> scrapy.Request:
+                       discovered: str | None = None, **meta: Any) -> scrapy.Request:
         return scrapy.Request(url, callback=self.parse_notice, errback=self.failed, dont_filter=True,
-                              headers=headers or {}, meta=self._meta(source, discovered_url=discovered))
+                              headers=headers or {}, meta=self._meta(source, discovered_url=discovered, **meta))
 
     def parse_homepage(self, response: Response):
         source = self.sources[response.meta["source_id"]]
@@ -135,7 +200,7 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
             yield self._item(response.meta, response.url, error="no privacy notice link found on the home page",
                              status=response.status)
             return
-        request = self.notice_request(source, links[0].url, discovered=links[0].url)
+        request = self.notice_request(source, links[0].url, discovered=links[0].url, fresh_discovery=True)
         if response.meta.get("cycle_id"):
             request.meta["cycle_id"] = response.meta["cycle_id"]
         yield request
@@ -147,9 +212,32 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
             yield self._item(meta, response.url, status=304, headers=headers, not_modified=True)
             return
         body = response.body
-        error = None if body.strip() else "empty body"
-        yield self._item(meta, response.url, status=response.status, headers=headers,
-                         body=body if body.strip() else None, error=error)
+        if not body.strip():
+            yield self._item(meta, response.url, status=response.status, headers=headers, error="empty body")
+            return
+        source = self.sources[meta["source_id"]]
+        requested = (meta.get("redirect_urls") or [response.request.url])[0]
+        document = reason = None
+        try:
+            document = extract_document(body, headers.get("Content-Type"), select=source.select,
+                                        remove=source.remove, language=source.language, url=response.url)
+        except Exception:  # noqa: BLE001  (the record stage reports the extraction error)
+            document = None
+        if document is not None:
+            reason = assess_fetch(document, body, url=requested, final_url=response.url,
+                                  previous_chars=self.states.get(source.id, FetchState()).previous_chars,
+                                  policy=self.policy)
+        if reason and not meta.get("recheck"):
+            request = self.notice_request(source, requested, discovered=meta.get("discovered_url"), recheck=reason,
+                                         fresh_discovery=meta.get("fresh_discovery", False))
+            if meta.get("cycle_id"):
+                request.meta["cycle_id"] = meta["cycle_id"]
+            yield request
+            return
+        yield self._item(meta, response.url, status=response.status, headers=headers, body=body,
+                         document=document, suspicious=f"{reason} (again after a re-fetch)" if reason else None,
+                         moved_to=None if reason else moved_to(response),
+                         moved_from=requested)
 
     def failed(self, failure: Failure):
         request = failure.request
@@ -159,6 +247,11 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
             response = failure.value.response
             status = response.status
             error = f"HTTP {status}"
+            source = self.sources[meta["source_id"]]
+            if status in GONE_STATUSES and source.homepage and not source.url \
+                    and not meta.get("discovering") and not meta.get("fresh_discovery"):
+                yield self.homepage_request(source, meta.get("cycle_id"))  # the notice went away: find it again
+                return
         elif failure.check(IgnoreRequest):
             error = str(failure.value) or "request ignored"
             if "robots" in error.lower() or "Forbidden by robots.txt" in error:
