@@ -214,6 +214,7 @@ def demo(directory: str | None) -> None:
 
 
 # Commands of later capabilities register here, one line each (see docs/architecture.md).
+from monitor import cli_noise  # noqa: E402
 from monitor.cli_digest import digest  # noqa: E402
 
 main.add_command(digest)
@@ -222,7 +223,7 @@ from monitor.cli_web import serve  # noqa: E402
 main.add_command(serve)
 from monitor.cli_scale import enqueue, fleet, migrate_storage, worker  # noqa: E402
 
-for _command in (enqueue, worker, fleet, migrate_storage):
+for _command in (enqueue, worker, fleet, migrate_storage, *cli_noise.COMMANDS):
     main.add_command(_command)
 
 

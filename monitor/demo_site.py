@@ -13,6 +13,7 @@ import html
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -196,8 +197,14 @@ class SitePage:
     lang: str = "nl"
     seq: int = 0
     last_modified: float = field(default_factory=lambda: 1_700_000_000.0)
+    renderer: Callable[[SitePage, int], bytes] | None = None  # per-request body (noise), given the hit number
+    privacy_path: str | None = None  # where the home page's privacy link points (default /privacy/<id>)
+    hits: int = 0
 
     def body(self) -> bytes:
+        if self.renderer is not None:
+            self.hits += 1
+            return self.renderer(self, self.hits)
         if self.raw is not None:
             return self.raw
         return page_html(self.company, notice_html_body(self.text), lang=self.lang, seq=self.seq).encode("utf-8")
@@ -207,11 +214,13 @@ class NoticeSite:
     """A threaded HTTP server on 127.0.0.1 serving /privacy/<id>, /home/<id>, /robots.txt."""
 
     def __init__(self, pages: dict[str, SitePage] | None = None, host: str = "127.0.0.1", port: int = 0,
-                 robots_txt: str = "User-agent: *\nDisallow: /private/\n", validators: bool = True) -> None:
+                 robots_txt: str = "User-agent: *\nDisallow: /private/\n", validators: bool = True,
+                 files: dict[str, tuple[str, bytes]] | None = None) -> None:
         self.pages: dict[str, SitePage] = pages if pages is not None else {
             sid: SitePage(SEED_NAMES[sid], text) for sid, text in seed_texts().items()}
         self.robots_txt = robots_txt
         self.validators = validators  # send ETag / Last-Modified and answer conditional requests
+        self.files: dict[str, tuple[str, bytes]] = files if files is not None else {}  # path → (type, body)
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.request_times: list[float] = []  # time.monotonic() at each request's arrival, same order
         self.lock = threading.Lock()
@@ -301,13 +310,17 @@ class NoticeSite:
                 if path == "/robots.txt":
                     self._send(200, site.robots_txt.encode(), "text/plain")
                     return
+                if path in site.files:
+                    ctype, body = site.files[path]
+                    self._send(200, body, ctype)
+                    return
                 kind, _, page_id = path.strip("/").partition("/")
                 page = site.pages.get(page_id)
                 if kind not in ("privacy", "home") or page is None:
                     self._send(404, b"<html><body><h1>Niet gevonden</h1></body></html>", "text/html")
                     return
                 if kind == "home":
-                    body = home_html(page.company, f"/privacy/{page_id}", lang=page.lang).encode()
+                    body = home_html(page.company, page.privacy_path or f"/privacy/{page_id}", lang=page.lang).encode()
                     self._send(200, body, "text/html; charset=utf-8")
                     return
                 with site.lock:
