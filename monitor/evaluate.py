@@ -231,7 +231,7 @@ def _differs(old: Document, new: Document) -> str | None:
     if old.text_sha256() == new.text_sha256():
         return None
     diff = diff_documents(old, new)
-    if getattr(diff, "cosmetic_only", False) or not diff.changes:
+    if diff.is_cosmetic_only or not diff.changes:
         return None
     first = diff.changes[0]
     old, new = (first.old.text if first.old else "")[:90], (first.new.text if first.new else "")[:90]
