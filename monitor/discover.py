@@ -6,6 +6,7 @@ page's own language and on the same site wins ties. The vocabulary lives in data
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -28,18 +29,26 @@ def _vocabulary() -> dict[str, dict[str, list[str]]]:
     return tomllib.loads(raw)
 
 
+_LANGUAGE_IN_URL = re.compile(r"(?:^|[/._?&=-])(nl|en|de|fr)(?:[/._&-]|$)", re.I)
+
+
 def _score(text: str, href: str, language: str | None) -> float:
+    """Link words (most specific first) score highest; the configured language and an address that
+    names privacy add to it; cookie-settings links count against it."""
     vocab = _vocabulary()
     text_l, href_l = text.lower(), href.lower()
     score = 0.0
     for lang, words in vocab["text"].items():
         for rank, word in enumerate(words):
-            weight = 1.0 - rank * 0.02
             if word in text_l:
-                score = max(score, 10 * weight + (2 if lang == language else 0))
-    for word in vocab["address"]["any"]:
-        if word in href_l:
-            score += 3
+                score = max(score, 10 * (1.0 - rank * 0.02) + (5 if lang == language else 0))
+    if any(word in href_l for word in vocab["address"]["any"]):
+        score += 3
+    if language and score > 0:
+        path = urlsplit(href_l)
+        found = _LANGUAGE_IN_URL.findall(path.path + "?" + path.query)
+        if found:
+            score += 2 if language in found else -2
     for word in vocab["avoid"]["any"]:
         if word in text_l or word in href_l:
             score -= 8

@@ -1,8 +1,8 @@
 """PDF notice → Document: text lines by position (pypdf), page furniture removed, lines joined into
 clauses.
 
-Running headers and footers (lines at the top or bottom of most pages, digits ignored) and page
-numbers are not content: a re-printed PDF with a new date in its header, or the same text paginated
+Running headers and footers (lines at the same place at the top or bottom of most pages, digits
+ignored) and page numbers are not content: a re-printed PDF with a new date in its header, or the same text paginated
 differently, is the same notice. Lines are joined into paragraphs by vertical gaps; lines in a larger
 font are headings; lines starting with a bullet or a number start list items.
 """
@@ -71,14 +71,17 @@ def _page_lines(page) -> list[_Line]:
     return out
 
 
-def _furniture_keys(pages: list[list[_Line]]) -> set[tuple[str, str]]:
-    """(position, text with digits as #) of lines that repeat at the top or bottom of most pages."""
+def _furniture_key(edge: str, line: _Line) -> tuple[str, int, str]:
+    return edge, round(line.y / 3), re.sub(r"\d+", "#", line.text)
+
+
+def _furniture_keys(pages: list[list[_Line]]) -> set[tuple[str, int, str]]:
+    """Lines that repeat at the same place at the top or bottom of most pages (digits ignored)."""
     if len(pages) < 2:
         return set()
     seen: Counter = Counter()
     for lines in pages:
-        keys = {("top", re.sub(r"\d+", "#", ln.text)) for ln in lines[:2]}
-        keys |= {("bottom", re.sub(r"\d+", "#", ln.text)) for ln in lines[-2:]}
+        keys = {_furniture_key("top", ln) for ln in lines[:2]} | {_furniture_key("bottom", ln) for ln in lines[-2:]}
         seen.update(keys)
     return {key for key, count in seen.items() if count >= max(2, 0.6 * len(pages))}
 
@@ -91,7 +94,7 @@ def _content_lines(pages: list[list[_Line]]) -> list[tuple[_Line, bool]]:
         kept = []
         for index, ln in enumerate(lines):
             edge = "top" if index < 2 else ("bottom" if index >= len(lines) - 2 else "")
-            if edge and (edge, re.sub(r"\d+", "#", ln.text)) in furniture:
+            if edge and _furniture_key(edge, ln) in furniture:
                 continue
             if (index < 2 or index >= len(lines) - 2) and _PAGE_NUMBER.match(ln.text):
                 continue

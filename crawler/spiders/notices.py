@@ -208,15 +208,16 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
     def parse_notice(self, response: Response):
         meta = response.meta
         headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
+        requested = (meta.get("redirect_urls") or [response.request.url])[0]
         if response.status == 304:
-            yield self._item(meta, response.url, status=304, headers=headers, not_modified=True)
+            yield self._item(meta, response.url, status=304, headers=headers, not_modified=True,
+                             moved_to=moved_to(response), moved_from=requested)
             return
         body = response.body
         if not body.strip():
             yield self._item(meta, response.url, status=response.status, headers=headers, error="empty body")
             return
         source = self.sources[meta["source_id"]]
-        requested = (meta.get("redirect_urls") or [response.request.url])[0]
         document = reason = None
         try:
             document = extract_document(body, headers.get("Content-Type"), select=source.select,
