@@ -46,7 +46,7 @@ class Fetch(SQLModel, table=True):
     url: str
     final_url: str | None = None
     status: int | None = None
-    outcome: str = "ok"  # ok | unchanged | not_modified | changed | first | failed
+    outcome: str = "ok"  # ok | unchanged | not_modified | changed | first | failed | suspicious
     error: str | None = Field(default=None, sa_column=Column(Text))
     content_type: str | None = None
     etag: str | None = None
