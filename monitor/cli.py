@@ -7,6 +7,7 @@ request (unknown version, ...); 2 configuration or usage error; 3 storage error 
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,12 +83,17 @@ def main(click_ctx: click.Context, config_path: str | None) -> None:
 
 @main.command()
 @click.option("--source", "source_ids", multiple=True, metavar="ID", help="Only these sources (repeatable).")
+@click.option("--due", is_flag=True, help="Only sources whose [schedule] fired since their last fetch (for cron).")
 @click.option("--json", "as_json", is_flag=True, help="Print the cycle summary as JSON.")
 @click.option("--digest", "send_digests", is_flag=True, help="After the cycle, send the e-mail digests that are due.")
 @pass_ctx
-def run(ctx: Context, source_ids: tuple[str, ...], as_json: bool, send_digests: bool) -> None:
-    """Crawl every (or the named) source once and record what changed."""
-    from monitor.cycle import run_cycle
+def run(ctx: Context, source_ids: tuple[str, ...], due: bool, as_json: bool, send_digests: bool) -> None:
+    """Crawl every (or the named) source once and record what changed.
+
+    Sources another run is crawling (a lock in the database) are skipped with a message; when every
+    requested source is locked the command exits 75 (EX_TEMPFAIL).
+    """
+    from monitor.lock import EXIT_BUSY, claim_sources
 
     loaded = ctx.loaded
     try:
@@ -105,27 +111,45 @@ def run(ctx: Context, source_ids: tuple[str, ...], as_json: bool, send_digests: 
         Archive(loaded.snapshots_dir).check_writable()
     except ArchiveError as exc:
         fail(str(exc), EXIT_STORAGE)
-    progress = None
-    if sys.stderr.isatty() and not as_json:
-        from rich.progress import Progress
+    if due:
+        from monitor.status import due_source_ids
 
-        progress = Progress(transient=True, console=None)
-    if progress is not None:
-        with progress:
-            task = progress.add_task("crawling", total=len(selected))
-            summary = run_cycle(loaded, [s.id for s in selected],
-                                on_item=lambda _sid, _outcome: progress.advance(task))
-    else:
-        summary = run_cycle(loaded, [s.id for s in selected])
-    if as_json:
-        click.echo(json.dumps(summary.to_dict(), indent=2))
-    else:
-        for line in summary.lines():
-            click.echo(line)
+        due_ids = set(due_source_ids(ctx.engine, loaded))
+        selected = [s for s in selected if s.id in due_ids]
+        if not selected:
+            click.echo(json.dumps({"cycle_id": None, "sources": 0}) if as_json else "nothing due")
+    if selected:
+        # Until Scrapy installs its own handlers, SIGTERM unwinds normally so the locks are released.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+        with claim_sources(ctx.engine, [s.id for s in selected], loaded.config.schedule.lock_ttl) as claim:
+            if claim.skipped:
+                click.echo(f"noticewatch: {claim.skipped_message()}", err=True)
+            if not claim.held:
+                fail("every requested source is being crawled by another run; try again later", EXIT_BUSY)
+            summary = _crawl(loaded, claim.held, as_json)
+        if as_json:
+            click.echo(json.dumps({**summary.to_dict(), "skipped": {k: v.owner for k, v in claim.skipped.items()}},
+                                  indent=2))
+        else:
+            for line in summary.lines():
+                click.echo(line)
     if send_digests:
         from monitor.cli_digest import send_and_print
 
         send_and_print(ctx, None)
+
+
+def _crawl(loaded: LoadedConfig, source_ids: list[str], as_json: bool):
+    """One cycle in this process, with a progress bar on a terminal."""
+    from monitor.cycle import run_cycle
+
+    if not (sys.stderr.isatty() and not as_json):
+        return run_cycle(loaded, source_ids)
+    from rich.progress import Progress
+
+    with Progress(transient=True, console=None) as progress:
+        task = progress.add_task("crawling", total=len(source_ids))
+        return run_cycle(loaded, source_ids, on_item=lambda _sid, _outcome: progress.advance(task))
 
 
 @main.command()
@@ -225,6 +249,10 @@ from monitor.cli_scale import enqueue, fleet, migrate_storage, worker  # noqa: E
 
 for _command in (enqueue, worker, fleet, migrate_storage, *cli_noise.COMMANDS):
     main.add_command(_command)
+from monitor import cli_schedule  # noqa: E402  (it imports this module's `main` helpers)
+
+main.add_command(cli_schedule.daemon)
+main.add_command(cli_schedule.status)
 
 
 def entrypoint() -> None:

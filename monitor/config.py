@@ -14,9 +14,18 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import soupsieve
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from monitor.config_mail import MailConfig, SubscriptionConfig, check_subscriptions
+from monitor.timespec import check_schedule, parse_duration, parse_timezone
 
 DEFAULT_CONFIG_NAME = "noticewatch.toml"
 CONFIG_ENV = "NOTICEWATCH_CONFIG"
@@ -60,9 +69,11 @@ class SourceConfig(_Strict):
     remove: list[str] = []
     obey_robots: bool = True
     render: Literal["http", "browser"] = "http"
+    schedule: str | None = None  # cron expression or "every 6h"; default: [schedule].default
 
     _url = field_validator("url", "homepage")(_check_http_url)
     _sel = field_validator("select", "remove")(_check_selectors)
+    _schedule = field_validator("schedule")(lambda v: v if v is None else check_schedule(v))
 
     @field_validator("select", "remove", mode="before")
     @classmethod
@@ -141,6 +152,29 @@ class FrontierConfig(_Strict):
         return value
 
 
+Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
+
+
+class ScheduleConfig(_Strict):
+    """When the daemon crawls (and what `status` expects): schedules, spread, catch-up, staleness, locks."""
+
+    default: str = "0 6 * * *"
+    jitter: Duration = 300.0
+    timezone: str = "Europe/Amsterdam"
+    misfire_grace: Duration = 86400.0
+    stale_after: Annotated[float, BeforeValidator(parse_duration), Field(gt=0)] = 2 * 86400.0
+    lock_ttl: Annotated[float, BeforeValidator(parse_duration), Field(ge=1)] = 600.0
+    cycle_timeout: Annotated[float, BeforeValidator(parse_duration), Field(ge=1)] = 3600.0
+
+    _default = field_validator("default")(check_schedule)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        parse_timezone(value)
+        return value
+
+
 class Config(_Strict):
     """The whole file."""
 
@@ -148,6 +182,7 @@ class Config(_Strict):
     crawl: CrawlConfig = CrawlConfig()
     web: WebConfig = WebConfig()
     frontier: FrontierConfig | None = None
+    schedule: ScheduleConfig = ScheduleConfig()
     source: list[SourceConfig] = []
     mail: MailConfig | None = None
     subscription: list[SubscriptionConfig] = []

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine
 
+import monitor.lock  # noqa: F401  (crawl_lock table)
 from monitor import (  # noqa: F401  (register the tables on SQLModel.metadata)
     fleet_tables,
     models,
