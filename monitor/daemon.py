@@ -146,16 +146,14 @@ class CycleOutcome:
 class Daemon:
     """The main loop: wait for due work, run it in a child process, stop cleanly on a signal."""
 
-    def __init__(self, loaded: LoadedConfig, engine: Engine, *, batch_window: float = 1.0,
-                 digest_specs: dict[str, str] | None = None,
-                 run_digest: Callable[[str], dict] | None = None) -> None:
+    def __init__(self, loaded: LoadedConfig, engine: Engine, *, batch_window: float = 1.0) -> None:
         if loaded.path is None:
             raise ValueError("the daemon needs a configuration file for its child cycles")
         self.loaded = loaded
         self.engine = engine
         self.batch_window = batch_window
-        self.run_digest = run_digest
-        self.plan = SchedulePlan.from_config(loaded.config, digest_specs if run_digest else None)
+        self.digests = bool(loaded.config.subscription) and loaded.config.mail is not None
+        self.plan = SchedulePlan.from_config(loaded.config)
         self.jobs = ScheduledJobs(engine, self.plan, loaded.config.schedule.misfire_grace, self._due)
         self._pending_sources: list[str] = []
         self._pending_digests: list[str] = []
@@ -189,7 +187,9 @@ class Daemon:
         report = self.jobs.start()
         log_event(log, "daemon_started", jobs=len(self.plan.jobs), kept=len(report.kept), added=len(report.added),
                   changed=len(report.changed), removed=len(report.removed), timezone=str(self.plan.timezone),
-                  config=str(self.loaded.path))
+                  digests=self.digests, config=str(self.loaded.path))
+        if self.loaded.config.subscription and not self.digests:
+            log_event(log, "digests_disabled", logging.WARNING, reason="subscriptions but no [mail] table")
         for job_id, when in sorted(self.jobs.next_run_times().items()):
             log_event(log, "job_scheduled", logging.DEBUG, job=job_id, next_run=when)
         try:
@@ -197,11 +197,10 @@ class Daemon:
                 sources, digests = self._next_batch()
                 if self._stop_signal is not None:
                     break
-                if sources:
-                    self._run_cycle(sources)
-                for frequency in digests:
-                    if self._stop_signal is None:
-                        self._run_digest(frequency)
+                ran = bool(sources) and self._run_cycle(sources)
+                if self.digests and (ran or digests) and self._stop_signal is None:
+                    # after a cycle: every subscription (immediate ones, missed slots, outbox retries)
+                    self._send_digests(None if ran else digests)
         finally:
             self.jobs.shutdown()
         log_event(log, "daemon_stopped", cycles=self.cycles)
@@ -220,7 +219,8 @@ class Daemon:
             digests, self._pending_digests = self._pending_digests, []
         return sources, digests
 
-    def _run_cycle(self, source_ids: list[str]) -> None:
+    def _run_cycle(self, source_ids: list[str]) -> bool:
+        """One crawl cycle in a child process; True when it ran."""
         self.cycles += 1
         log_event(log, "cycle_started", cycle_no=self.cycles, sources=len(source_ids))
         outcome = self._run_child(["run", "--json", *[arg for s in source_ids for arg in ("--source", s)]])
@@ -234,7 +234,8 @@ class Daemon:
             for source_id, reason in sorted(failed.items()):
                 log_event(log, "source_failed", logging.WARNING, cycle=summary.get("cycle_id"), source=source_id,
                           reason=reason)
-        elif self._stop_signal is not None:
+            return True
+        if self._stop_signal is not None:
             log_event(log, "cycle_interrupted", logging.WARNING, cycle_no=self.cycles, exit_code=outcome.exit_code,
                       duration_s=outcome.duration)
         elif outcome.exit_code == EXIT_BUSY:
@@ -243,20 +244,29 @@ class Daemon:
         else:
             log_event(log, "cycle_failed", logging.ERROR, cycle_no=self.cycles, exit_code=outcome.exit_code,
                       error=outcome.error, duration_s=outcome.duration)
+        return False
 
-    def _run_digest(self, frequency: str) -> None:
-        assert self.run_digest is not None
-        started = time.monotonic()
-        try:
-            result = self.run_digest(frequency)
-        except Exception as exc:  # a digest failure must not end the daemon; the outbox keeps what was unsent
-            log_event(log, "digest_failed", logging.ERROR, frequency=frequency, error=f"{type(exc).__name__}: {exc}")
+    def _send_digests(self, names: list[str] | None) -> None:
+        """`noticewatch digest send` in a child process: compose what is due (per subscription slot,
+        exactly once, see docs/digest.md), then send the outbox."""
+        args = ["digest", "send", "--json", *[arg for name in names or [] for arg in ("--subscription", name)]]
+        outcome = self._run_child(args)
+        report = outcome.summary
+        if outcome.exit_code != 0 or report is None:
+            log_event(log, "digest_failed", logging.ERROR, subscriptions=",".join(names or ["all"]),
+                      exit_code=outcome.exit_code, error=outcome.error)
             return
-        log_event(log, "digest_done", frequency=frequency, duration_s=time.monotonic() - started, **result)
+        log_event(log, "digest_done", logging.WARNING if report.get("failed") else logging.INFO,
+                  subscriptions=",".join(names or ["all"]), composed=len(report.get("composed", [])),
+                  sent=len(report.get("sent", [])), failed=len(report.get("failed", [])),
+                  busy=len(report.get("busy", [])), duration_s=outcome.duration)
+        for failure in report.get("failed", []):
+            log_event(log, "digest_not_sent", logging.WARNING, subscription=failure.get("subscription"),
+                      error=failure.get("error"), next_attempt=failure.get("next_attempt_at"))
 
     def _run_child(self, args: list[str]) -> CycleOutcome:
         """Run `noticewatch ARGS` in its own session (a terminal's Ctrl-C reaches only the daemon, which
-        forwards one SIGTERM) and read its JSON summary."""
+        forwards one SIGTERM) and read its JSON output."""
         cmd = [sys.executable, "-m", "monitor", "--config", str(self.loaded.path), *args]
         timeout = self.loaded.config.schedule.cycle_timeout
         started = time.monotonic()

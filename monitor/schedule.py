@@ -1,6 +1,7 @@
 """The plan of scheduled work: one job per source (and per digest frequency) with its trigger.
 
-Both the daemon (which hands the triggers to APScheduler) and `status` / `run --due` (which ask
+Digest subscriptions (monitor/digest_schedule.py) bring their own slots: a daily or weekly one gets a
+job at its slot. Both the daemon (which hands the triggers to APScheduler) and `status` / `run --due` (which ask
 "when is the next run?" and "is this source due?") read the plan from here, so they agree.
 
 Spread instead of random jitter: many sources share one schedule ("0 6 * * *"), and firing them in the
@@ -18,7 +19,9 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
 
+from monitor.digest_schedule import cron_fields
 from monitor.timespec import build_trigger, parse_timezone
 
 if TYPE_CHECKING:
@@ -71,7 +74,7 @@ class PlannedJob:
 
     job_id: str
     kind: str  # "source" | "digest"
-    target: str  # source id or digest frequency
+    target: str  # source id or digest subscription name
     spec: str
     offset: float
     trigger: BaseTrigger
@@ -86,12 +89,15 @@ class SchedulePlan:
         self.timezone = tz
 
     @classmethod
-    def from_config(cls, config: Config, digest_specs: dict[str, str] | None = None) -> SchedulePlan:
-        """Jobs for every source (its own schedule or the default) and for every digest frequency."""
+    def from_config(cls, config: Config) -> SchedulePlan:
+        """Jobs for every source (its own schedule or the default) and, when mail is configured, for the
+        slot of every daily or weekly digest subscription (immediate ones go out after each cycle)."""
         sched = config.schedule
         tz = parse_timezone(sched.timezone)
         jobs = [_planned("source", src.id, src.schedule or sched.default, sched.jitter, tz) for src in config.source]
-        jobs += [_planned("digest", freq, spec, 0.0, tz) for freq, spec in sorted((digest_specs or {}).items())]
+        if config.mail is not None:
+            jobs += [_digest_job(sub.name, sub.frequency, fields) for sub in config.subscription
+                     if (fields := cron_fields(sub)) is not None]
         return cls(jobs, tz)
 
     def source_job(self, source_id: str) -> PlannedJob | None:
@@ -124,9 +130,15 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+def _digest_job(name: str, frequency: str, fields: dict) -> PlannedJob:
+    trigger = SpreadTrigger(CronTrigger(**fields), 0.0)
+    when = " ".join(f"{key}={value}" for key, value in sorted(fields.items()) if key != "timezone")
+    description = f"digest {name}: {frequency} {when} ({fields['timezone']})"
+    return PlannedJob(DIGEST_JOB_PREFIX + name, "digest", name, f"{frequency} {when}", 0.0, trigger, description)
+
+
 def _planned(kind: str, target: str, spec: str, jitter: float, tz: tzinfo) -> PlannedJob:
     offset = spread_offset(f"{kind}:{target}", jitter)
     trigger = SpreadTrigger(build_trigger(spec, tz), offset)
     description = f"{kind} {target}: {spec} ({tz}, +{offset:g}s)"
-    prefix = SOURCE_JOB_PREFIX if kind == "source" else DIGEST_JOB_PREFIX
-    return PlannedJob(prefix + target, kind, target, spec, offset, trigger, description)
+    return PlannedJob(SOURCE_JOB_PREFIX + target, kind, target, spec, offset, trigger, description)

@@ -1,6 +1,6 @@
 """`noticewatch daemon` as a real process against the local seed site, on SQLite and PostgreSQL:
-cycles on a few-second schedule, a clean exit on SIGTERM (also mid-cycle), a consistent database,
-and a restart that keeps the job store."""
+cycles on a few-second schedule, a digest in a real SMTP server, a clean exit on SIGTERM (also
+mid-cycle), a consistent database, and a restart that keeps the job store."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ from monitor.archive import Archive
 from monitor.db import open_db
 from monitor.lock import CrawlLock
 from monitor.models import Blob, Fetch, Version
+from monitor.outbox import DigestMessage
 from tests.conftest import REPO
+from tests.digest_support import SUBSCRIPTION_TOML, SMTPServer, mail_toml
 
 SCHEDULE = '\n[schedule]\ndefault = "every 3s"\njitter = 0\nlock_ttl = "30s"\n'
 
@@ -48,13 +50,16 @@ class DaemonProcess:
                 out.append(dict(re.findall(r'(\w+)=("(?:[^"\\]|\\.)*"|\S*)', line)))
         return out
 
-    def wait_for(self, name: str, count: int = 1, timeout: float = 90) -> list[dict[str, str]]:
+    def wait_for(self, name: str, count: int = 1, timeout: float = 90, where=lambda _event: True
+                 ) -> list[dict[str, str]]:
+        def found() -> list[dict[str, str]]:
+            return [event for event in self.events(name) if where(event)]
+
         deadline = time.monotonic() + timeout
-        while len(self.events(name)) < count and time.monotonic() < deadline and self.proc.poll() is None:
+        while len(found()) < count and time.monotonic() < deadline and self.proc.poll() is None:
             time.sleep(0.1)
-        found = self.events(name)
-        assert len(found) >= count, f"no {count}x {name} in:\n" + "\n".join(self.lines)
-        return found
+        assert len(found()) >= count, f"no {count}x {name} in:\n" + "\n".join(self.lines)
+        return found()
 
     def stop(self, signum: int = signal.SIGTERM, timeout: float = 60) -> int:
         self.proc.send_signal(signum)
@@ -102,17 +107,31 @@ def assert_consistent(db_url: str, snapshots: Path, source_ids: list[str]) -> No
     engine.dispose()
 
 
-def test_daemon_runs_cycles_on_schedule_and_stops_cleanly(site, tmp_path, db_url, daemons):
-    config = site.write_config(tmp_path / "noticewatch.toml", database=db_url, extra=SCHEDULE)
-    daemon = daemons(config)
-    started = daemon.wait_for("daemon_started")[0]
-    assert (started["jobs"], started["added"], started["timezone"]) == ("5", "5", "Europe/Amsterdam")
-    done = daemon.wait_for("cycle_done", 2)
-    assert daemon.stop() == 0
+def test_daemon_runs_cycles_sends_a_digest_and_stops_cleanly(site, tmp_path, db_url, daemons):
+    with SMTPServer() as smtp:
+        config = site.write_config(tmp_path / "noticewatch.toml", database=db_url,
+                                   extra=SCHEDULE + mail_toml(smtp) + SUBSCRIPTION_TOML)
+        daemon = daemons(config)
+        started = daemon.wait_for("daemon_started")[0]
+        assert (started["jobs"], started["added"], started["timezone"]) == ("5", "5", "Europe/Amsterdam")
+        assert started["digests"] == "true"
+        daemon.wait_for("cycle_done")
+        site.edit("partners4it", "We bewaren uw persoonlijke gegevens",
+                  "We bewaren uw persoonlijke gegevens, ook in de Verenigde Staten,")
+        # a later cycle records the change; the immediate subscription's digest goes out after it
+        daemon.wait_for("digest_done", where=lambda event: event["sent"] == "1")
+        done = daemon.wait_for("cycle_done", 2)
+        assert daemon.stop() == 0
     assert daemon.events("daemon_stopped")
     assert [d["fetched"] for d in done[:2]] == ["5", "5"] and [d["failed"] for d in done[:2]] == ["0", "0"]
     assert [d["new"] for d in done[:2]] == ["5", "0"]
+    assert sum(int(d["changed"]) for d in done) == 1
     assert all(line.startswith("ts=") and " level=" in line and " event=" in line for line in daemon.lines)
+    assert not daemon.events("digest_failed")
+    assert len(smtp.received) == 1
+    mail = smtp.received[0]
+    assert sorted(mail.rcpt_tos) == ["dpo@example.org", "privacy@example.org"]
+    assert "Partners 4 IT BV" in mail.message["Subject"]
     engine = open_db(db_url)
     with Session(engine) as session:
         for event in done:  # every cycle the daemon reported is in the database, one fetch per source
@@ -121,6 +140,10 @@ def test_daemon_runs_cycles_on_schedule_and_stops_cleanly(site, tmp_path, db_url
             assert count == 5
     engine.dispose()
     assert_consistent(db_url, tmp_path / "snapshots", list(site.pages))
+    engine = open_db(db_url)
+    with Session(engine) as session:
+        assert [m.state for m in session.exec(select(DigestMessage)).all()] == ["sent"]
+    engine.dispose()
 
     # a restart keeps the stored jobs instead of adding them again
     again = daemons(config)

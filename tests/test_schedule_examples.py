@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import configparser
-import json
 import re
 import shlex
 import shutil
@@ -15,6 +14,7 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 
 from tests.conftest import REPO, run_cli
+from tests.digest_support import SUBSCRIPTION_TOML, SMTPServer, mail_toml
 
 EXAMPLES = REPO / "docs" / "examples"
 ENTRY = re.compile(r"^#?\s*((?:\S+\s+){5})(/\S+/noticewatch\s.*)$")
@@ -43,18 +43,19 @@ def test_crontab_schedules_parse():
 
 
 def test_crontab_commands_work(site, tmp_path):
-    config = site.write_config(tmp_path / "noticewatch.toml")
-    entries = crontab_entries(include_commented=False)
-    assert [argv[2:] for _s, argv in entries] == [["run", "--due"], ["status"]]
-    for _schedule, argv in entries:
-        assert argv[0] == "--config"
-        args = argv[2:] + (["--json"] if argv[2] == "run" else [])
-        result = run_cli(config, *args)
-        assert result.returncode == 0, result.stderr
-        if argv[2] == "run":
-            assert json.loads(result.stdout)["fetched"] == 5
-    again = run_cli(config, "run", "--due")  # all were just fetched: nothing is due before 06:00 tomorrow
-    assert again.returncode == 0 and again.stdout.strip() == "nothing due"
+    with SMTPServer() as smtp:
+        config = site.write_config(tmp_path / "noticewatch.toml", extra=mail_toml(smtp) + SUBSCRIPTION_TOML)
+        entries = crontab_entries(include_commented=False)
+        assert [argv[2:] for _s, argv in entries] == [["run", "--due", "--digest"], ["status"]]
+        for _schedule, argv in entries:
+            assert argv[0] == "--config"
+            result = run_cli(config, *argv[2:])
+            assert result.returncode == 0, result.stderr
+            if argv[2] == "run":
+                assert "5 sources, 5 fetched" in result.stdout
+        # all were just fetched: nothing is due before 06:00 tomorrow, but digests are still looked at
+        again = run_cli(config, *entries[0][1][2:])
+    assert again.returncode == 0 and again.stdout.splitlines() == ["nothing due", "digests: nothing due"]
 
 
 def _unit_for_this_machine(tmp_path: Path) -> Path:

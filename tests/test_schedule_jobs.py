@@ -184,3 +184,20 @@ def test_spread_jobs_fire_inside_their_window(engine):
             assert early == {i for i, s in zip(ids, window, strict=True) if s <= 60}
         finally:
             jobs.shutdown()
+
+
+def test_a_digest_job_fires_at_its_subscriptions_slot(engine):
+    config = parse_config('[mail]\nhost = "127.0.0.1"\nsecurity = "none"\nfrom = "nw <nw@example.org>"\n'
+                          '[[subscription]]\nname = "team"\nto = "p@example.org"\nfrequency = "weekly"\n'
+                          'day = "tuesday"\nhour = 9\ntimezone = "Europe/Amsterdam"\n', "t.toml")
+    fired = Fired()
+    with time_machine.travel(datetime(2026, 3, 3, 8, 59, tzinfo=AMS), tick=False) as clock:
+        jobs = ScheduledJobs(engine, SchedulePlan.from_config(config), 3600, fired)
+        jobs.start()
+        try:
+            assert settle(jobs, fired, 0) == []
+            clock.move_to(datetime(2026, 3, 3, 9, 0, tzinfo=AMS))
+            assert settle(jobs, fired, 1) == [("digest", "team")]
+            assert jobs.next_run_times()["digest:team"] == datetime(2026, 3, 10, 9, 0, tzinfo=AMS)
+        finally:
+            jobs.shutdown()

@@ -132,3 +132,39 @@ def test_schedule_defaults():
     sched = parse_config("", "t.toml").schedule
     assert (sched.default, sched.timezone, sched.jitter) == ("0 6 * * *", "Europe/Amsterdam", 300)
     assert sched.misfire_grace == 86400 and sched.stale_after == 172800 and sched.lock_ttl == 600
+
+
+MAIL = '[mail]\nhost = "127.0.0.1"\nsecurity = "none"\nfrom = "noticewatch <nw@example.org>"\n'
+SUBSCRIPTIONS = """
+[[subscription]]
+name = "daily-team"
+to = "privacy@example.org"
+frequency = "daily"
+hour = 7
+timezone = "Europe/Amsterdam"
+
+[[subscription]]
+name = "weekly-team"
+to = "dpo@example.org"
+frequency = "weekly"
+day = "monday"
+hour = 8
+
+[[subscription]]
+name = "now-team"
+to = "alerts@example.org"
+frequency = "immediate"
+"""
+
+
+def test_digest_subscriptions_get_a_job_at_their_slot():
+    text = '[[source]]\nid = "a"\nname = "A"\nurl = "http://127.0.0.1/a"\n' + MAIL + SUBSCRIPTIONS
+    plan = SchedulePlan.from_config(parse_config(text, "t.toml"))
+    assert sorted(plan.jobs) == ["digest:daily-team", "digest:weekly-team", "source:a"]  # immediate: after cycles
+    wednesday_noon = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+    assert plan.next_run("digest:daily-team", wednesday_noon) == datetime(2026, 3, 5, 7, 0, tzinfo=AMS)
+    assert plan.next_run("digest:weekly-team", wednesday_noon) == datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
+    assert plan.jobs["digest:daily-team"].kind == "digest" and plan.jobs["digest:daily-team"].target == "daily-team"
+    # subscriptions without a [mail] table cannot be sent: no digest jobs
+    no_mail = SchedulePlan.from_config(parse_config(text.replace(MAIL, ""), "t.toml"))
+    assert sorted(no_mail.jobs) == ["source:a"]
