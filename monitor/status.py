@@ -71,9 +71,10 @@ def due_source_ids(engine: Engine, loaded: LoadedConfig, now: datetime | None = 
 
 
 def _consecutive_failures(session: Session, source_id: str) -> int:
+    """Fetches since the last successful one (failed and suspicious alike)."""
     last_ok = session.exec(select(func.max(Fetch.id)).where(Fetch.source_id == source_id,
-                                                            Fetch.outcome != "failed")).one()
-    query = select(func.count()).select_from(Fetch).where(Fetch.source_id == source_id, Fetch.outcome == "failed")
+                                                            Fetch.outcome.in_(SUCCESS_OUTCOMES))).one()
+    query = select(func.count()).select_from(Fetch).where(Fetch.source_id == source_id)
     if last_ok is not None:
         query = query.where(Fetch.id > last_ok)
     return session.exec(query).one()
@@ -93,7 +94,7 @@ def source_statuses(engine: Engine, loaded: LoadedConfig, now: datetime | None =
         for src in loaded.sources:
             latest = session.exec(select(Fetch.outcome).where(Fetch.source_id == src.id)
                                   .order_by(Fetch.id.desc()).limit(1)).first()
-            failures = _consecutive_failures(session, src.id) if latest == "failed" else 0
+            failures = _consecutive_failures(session, src.id) if latest not in (None, *SUCCESS_OUTCOMES) else 0
             job_id = SOURCE_JOB_PREFIX + src.id
             if job_id in stored:
                 next_run, origin = stored[job_id], "daemon"
