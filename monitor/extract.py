@@ -29,7 +29,10 @@ BLOCK_TAGS = {"p", "div", "section", "article", "main", "header", "footer", "blo
               "ul", "ol", "li", "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "tr", "td", "th",
               "figure", "figcaption", "address", "details", "summary", "center", "hr", "body", "html", "form",
               "fieldset", "legend", "caption", "nav", "menu", *HEADINGS}
-_BLOCK_LIST = list(BLOCK_TAGS)
+
+
+def _has_blocks(node: Tag) -> bool:
+    return any(isinstance(d, Tag) and d.name in BLOCK_TAGS for d in node.descendants)
 
 
 def decode_body(body: bytes, content_type: str | None) -> str:
@@ -187,7 +190,7 @@ class _Walker:
                 self.flush()
                 self.walk(child, list_depth)
                 self.flush()
-            elif name == "a" and child.find(_BLOCK_LIST) is None:
+            elif name == "a" and not _has_blocks(child):
                 self.inline.append(self.link(child))
             else:
                 self.walk(child, list_depth)

@@ -53,13 +53,20 @@ def rule(name: str, stage: str) -> Callable[[Callable], Callable]:
         if name in RULES:
             raise ValueError(f"duplicate rule {name!r}")
         RULES[name] = Rule(name, stage, func)
+        _STAGE_RULES.clear()
         return func
 
     return register
 
 
+_STAGE_RULES: dict[str, list[Rule]] = {}
+
+
 def rules_of(stage: str) -> list[Rule]:
-    return [r for r in RULES.values() if r.stage == stage]
+    """The rules of one stage, in registration order."""
+    if stage not in _STAGE_RULES:
+        _STAGE_RULES[stage] = [r for r in RULES.values() if r.stage == stage]
+    return _STAGE_RULES[stage]
 
 
 @cache
@@ -103,9 +110,33 @@ def _tokens(markers: str) -> set[str]:
     return {t for t in _TOKEN_SPLIT.split(markers) if t}
 
 
+def _gone(node: Tag) -> bool:
+    """Decomposed already? (bs4's `decomposed` property falls back to a subtree search on live tags.)"""
+    return node.__dict__.get("_decomposed", False)
+
+
+def _tags(root: Tag, names: frozenset[str] | set[str] | None = None) -> list[Tag]:
+    """The live elements under `root` (optionally only these names), in document order. Plain Python
+    checks over this list are many times faster than bs4's find_all filters."""
+    out = []
+    for node in root.descendants:
+        if isinstance(node, Tag) and (names is None or node.name in names) and not _gone(node):
+            out.append(node)
+    return out
+
+
+def _inside(node: Tag, names: set[str] | frozenset[str]) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.name in names:
+            return True
+        parent = parent.parent
+    return False
+
+
 def _decompose(nodes) -> None:
     for node in list(nodes):
-        if isinstance(node, Tag) and not node.decomposed:
+        if isinstance(node, Tag) and not _gone(node):
             node.decompose()
 
 
@@ -116,10 +147,10 @@ def _decompose(nodes) -> None:
 def drop_scripts_and_styles(soup: BeautifulSoup) -> None:
     """Scripts (including JSON-LD and inline data), styles, <noscript>, <template>, embedded objects and
     HTML comments are never notice text: they carry nonces, build ids and tracking payloads."""
-    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
+    for comment in [d for d in soup.descendants if isinstance(d, Comment)]:
         comment.extract()
-    _decompose(soup.find_all(["script", "style", "noscript", "template", "link", "meta", "svg", "canvas",
-                              "iframe", "object", "embed"]))
+    _decompose(_tags(soup, {"script", "style", "noscript", "template", "link", "meta", "svg", "canvas", "iframe",
+                            "object", "embed"}))
 
 
 def decode_cfemail(hex_string: str) -> str | None:
@@ -145,15 +176,16 @@ def decode_cloudflare_email(soup: BeautifulSoup) -> None:
     """Cloudflare e-mail obfuscation (`data-cfemail`, `/cdn-cgi/l/email-protection#...`) uses a new key on
     every request. The address is decoded, so the address itself is content and a changed address is a
     change."""
-    for node in soup.find_all(attrs={"data-cfemail": True}):
-        address = decode_cfemail(str(node["data-cfemail"]))
-        if address is not None:
-            node.replace_with(address)
-    for anchor in soup.find_all("a", href=_CF_HREF):
-        match = _CF_HREF.search(str(anchor["href"]))
-        address = decode_cfemail(match.group(1)) if match else None
-        if address is not None:
-            anchor["href"] = "mailto:" + address
+    for node in _tags(soup):
+        if "data-cfemail" in node.attrs:
+            address = decode_cfemail(str(node["data-cfemail"]))
+            if address is not None:
+                node.replace_with(address)
+        elif node.name == "a" and "cdn-cgi" in str(node.attrs.get("href", "")):
+            match = _CF_HREF.search(str(node["href"]))
+            address = decode_cfemail(match.group(1)) if match else None
+            if address is not None:
+                node["href"] = "mailto:" + address
 
 
 INLINE_TAGS = frozenset({"a", "span", "strong", "b", "em", "i", "u", "small", "abbr", "sup", "sub", "code",
@@ -174,13 +206,18 @@ def _control_label(node: Tag) -> str:
 
 
 def _action_controls(node: Tag, accept: re.Pattern) -> int:
-    return sum(1 for c in node.find_all(_is_control) if accept.search(_control_label(c)))
+    return sum(1 for c in _tags(node) if _is_control(c) and accept.search(_control_label(c)))
+
+
+@cache
+def _vendor_markers() -> re.Pattern:
+    return re.compile("|".join(re.escape(v) for v in vocabulary()["banners"]["vendor_markers"]))
 
 
 def _is_consent_markup(markers: str) -> bool:
     if not markers.strip():
         return False
-    if any(vendor in markers for vendor in vocabulary()["banners"]["vendor_markers"]):
+    if _vendor_markers().search(markers):
         return True
     tokens = _tokens(markers)
     if tokens & _words("banners", "compound_tokens"):
@@ -193,15 +230,15 @@ def drop_consent_banners(soup: BeautifulSoup) -> None:
     """Cookie and consent banners and walls (OneTrust, Cookiebot, CookieYes, Didomi, Usercentrics, ...),
     newsletter pop-ups and chat widgets: recognised by vendor ids/classes, by class words such as
     `cookie` + `banner`, or by a short block whose buttons accept or refuse cookies."""
-    for node in soup.find_all(True):
-        if node.decomposed or node.name in ("html", "body", "main", "article") or node.name in INLINE_TAGS:
+    for node in _tags(soup):
+        if _gone(node) or node.name in ("html", "body", "main", "article") or node.name in INLINE_TAGS:
             continue
         if _is_consent_markup(_markers(node)) and len(node.get_text(" ")) < MAX_BANNER_CHARS:
             node.decompose()
     accept = _compiled("banners", "action_phrases")
     subject = _compiled("banners", "subject_phrases")
-    for control in soup.find_all(_is_control):
-        if control.decomposed or not accept.search(_control_label(control)):
+    for control in [c for c in _tags(soup) if _is_control(c)]:
+        if _gone(control) or not accept.search(_control_label(control)):
             continue
         outer: Tag | None = None
         for ancestor in control.parents:
@@ -212,7 +249,7 @@ def drop_consent_banners(soup: BeautifulSoup) -> None:
                 break
             if subject.search(text) and _action_controls(ancestor, accept) >= 2:
                 outer = ancestor
-        if outer is not None and not outer.decomposed:
+        if outer is not None and not _gone(outer):
             outer.decompose()
 
 
@@ -221,14 +258,12 @@ def drop_popups(soup: BeautifulSoup) -> None:
     """Dialogs and modal pop-ups that ask for an e-mail address (newsletter sign-up) or hold a chat are
     removed; a dialog holding notice text (a 'meer details' layer) is kept."""
     subject = _compiled("banners", "popup_phrases")
-    for node in soup.find_all(True):
-        if node.decomposed:
+    dialogs = [n for n in _tags(soup) if n.name == "dialog" or n.attrs.get("role") in ("dialog", "alertdialog")
+               or n.attrs.get("aria-modal") == "true"]
+    for node in dialogs:
+        if _gone(node):
             continue
-        is_dialog = node.name == "dialog" or node.get("role") in ("dialog", "alertdialog") \
-            or node.get("aria-modal") == "true"
-        if not is_dialog:
-            continue
-        has_email_field = node.find("input", attrs={"type": "email"}) is not None
+        has_email_field = any(str(i.attrs.get("type", "")).lower() == "email" for i in _tags(node, {"input"}))
         text = node.get_text(" ")
         if has_email_field or (len(text) < 800 and subject.search(text)):
             node.decompose()
@@ -242,30 +277,22 @@ def drop_site_chrome(root: Tag) -> None:
     """Navigation (<nav>, role=navigation, breadcrumbs, skip links, share buttons), the site's header and
     footer when they stand outside the notice's <main>/<article>, and side bars (<aside>) outside an
     <article>: they reorder, gain items and change promotions without the notice changing."""
-    _decompose(root.find_all("nav"))
-    for node in root.find_all(attrs={"role": True}):
-        if not node.decomposed and node.get("role") in ("navigation", "search", "menubar", "toolbar"):
-            node.decompose()
     inside_notice = root.name in ("main", "article") or root.get("role") == "main"
-    for node in root.find_all(["header", "footer"]):
-        if not node.decomposed and node.find_parent(["main", "article"]) is None and not inside_notice:
-            node.decompose()
-    for node in root.find_all("aside"):
-        if not node.decomposed and node.find_parent("article") is None and root.name != "article":
-            node.decompose()
-    for node in root.find_all(attrs={"role": ("banner", "contentinfo", "complementary")}):
-        if not node.decomposed and node.find_parent(["main", "article"]) is None and not inside_notice:
-            node.decompose()
     anywhere = _compiled("chrome", "anywhere")
     outside = _compiled("chrome", "outside_notice")
-    for node in root.find_all(True):
-        if node.decomposed or node.name in INLINE_TAGS:
+    for node in _tags(root):
+        if _gone(node):
             continue
-        markers = _markers(node)
-        if not markers.strip():
+        name, role = node.name, node.attrs.get("role")
+        if name == "nav" or role in ("navigation", "search", "menubar", "toolbar"):
+            node.decompose()
             continue
-        if anywhere.search(markers) or (outside.search(markers) and not inside_notice
-                                        and node.find_parent(["main", "article"]) is None):
+        outer = not inside_notice and not _inside(node, {"main", "article"})
+        site_part = (name in ("header", "footer") or role in ("banner", "contentinfo", "complementary")) and outer
+        side_bar = name == "aside" and root.name != "article" and not _inside(node, {"article"})
+        markers = _markers(node) if name not in INLINE_TAGS and ("id" in node.attrs or "class" in node.attrs) else ""
+        furniture = bool(markers.strip()) and bool(anywhere.search(markers) or (outer and outside.search(markers)))
+        if site_part or side_bar or furniture:
             node.decompose()
 
 
@@ -274,9 +301,9 @@ def drop_form_controls(root: Tag) -> None:
     """Form controls (hidden inputs with CSRF tokens, selects, text areas, plain buttons) are removed; the
     <form> itself stays, because some sites wrap the whole page in one. Buttons that open an accordion
     or a tab (aria-expanded, aria-controls, role=tab) keep their text: it titles notice content."""
-    _decompose(root.find_all(["input", "select", "textarea", "datalist", "output", "progress", "meter"]))
-    for button in root.find_all("button"):
-        if button.decomposed:
+    _decompose(_tags(root, {"input", "select", "textarea", "datalist", "output", "progress", "meter"}))
+    for button in _tags(root, {"button"}):
+        if _gone(button):
             continue
         disclosure = button.has_attr("aria-expanded") or button.has_attr("aria-controls") \
             or button.get("role") == "tab"
@@ -290,16 +317,19 @@ def drop_aria_hidden_decoration(root: Tag) -> None:
     collapsed panel: referenced by a control (aria-controls, href="#id", data-target), a tab panel or
     region, or holding block content. Hidden-until-clicked text is notice text."""
     referenced: set[str] = set()
-    for node in root.find_all(True):
+    hidden = []
+    for node in _tags(root):
         for attr in ("aria-controls", "data-target", "data-bs-target", "href"):
-            value = node.get(attr)
+            value = node.attrs.get(attr)
             if isinstance(value, str):
                 referenced.update(v.lstrip("#") for v in value.split() if v)
-    for node in root.find_all(attrs={"aria-hidden": "true"}):
-        if node.decomposed:
+        if node.attrs.get("aria-hidden") == "true":
+            hidden.append(node)
+    for node in hidden:
+        if _gone(node):
             continue
         panel = (node.get("id") in referenced or node.get("role") in ("tabpanel", "region")
-                 or node.find(["p", "li", "table", "dl", "h1", "h2", "h3", "h4", "h5", "h6"]) is not None)
+                 or bool(_tags(node, {"p", "li", "table", "dl", "h1", "h2", "h3", "h4", "h5", "h6"})))
         if not panel:
             node.decompose()
 
@@ -372,12 +402,18 @@ def drop_page_meta(text: str) -> str:
     """Statements about the page rather than the notice are removed: generation time stamps ("pagina
     gegenereerd op ...", "vandaag is ..."), visitor counters ("u bent bezoeker 1234", "5.321 keer
     bekeken"), reading time ("leestijd 6 minuten"). The notice's own date statement is kept."""
-    if not text:
+    if not text or not _triggers().search(text.lower()):
         return text
     pattern = _compiled("page_meta", "patterns")
     if not pattern.search(text):
         return text
     return SPACES.sub(" ", pattern.sub(" ", text)).strip(" |·•-–")
+
+
+@cache
+def _triggers() -> re.Pattern:
+    """Case-sensitive search over lowercased text: much faster than one IGNORECASE alternation."""
+    return re.compile("|".join(re.escape(w.lower()) for w in vocabulary()["page_meta"]["triggers"]))
 
 
 def normalise_text(text: str) -> str:
