@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from monitor.config import LoadedConfig
 from monitor.db import open_db
-from monitor.models import Fetch
+from monitor.models import Fetch, Source
 from monitor.source_status import SourceStatus
 
 
@@ -35,6 +35,7 @@ class CycleSummary:
     suspicious: dict[str, str] = field(default_factory=dict)
     gone: dict[str, str] = field(default_factory=dict)
     moved: dict[str, str] = field(default_factory=dict)
+    found: dict[str, str] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         out = [f"cycle {self.cycle_id}: {self.sources} sources, {self.fetched} fetched, "
@@ -45,12 +46,15 @@ class CycleSummary:
                 for source_id, reason in sorted(self.suspicious.items())]
         out += [f"  notice gone {source_id}: {reason}" for source_id, reason in sorted(self.gone.items())]
         out += [f"  notice moved {source_id}: {moves}" for source_id, moves in sorted(self.moved.items())]
+        out += [f"  notice found {source_id}: {url} (from its home page)"
+                for source_id, url in sorted(self.found.items())]
         return out
 
     def to_dict(self) -> dict:
         return {"cycle_id": self.cycle_id, "sources": self.sources, "fetched": self.fetched,
                 "unchanged": self.unchanged, "changed": self.changed, "new": self.new, "failed": self.failed,
-                "suspicious": self.suspicious, "gone": self.gone, "moved": self.moved}
+                "suspicious": self.suspicious, "gone": self.gone, "moved": self.moved,
+                "found": self.found}
 
 
 def summarise_cycle(loaded: LoadedConfig, cycle_id: str, source_ids: list[str]) -> CycleSummary:
@@ -81,6 +85,9 @@ def summarise_cycle(loaded: LoadedConfig, cycle_id: str, source_ids: list[str]) 
                 summary.gone[row.source_id] = row.problem or "gone"
             if row.moved_reported_cycle == cycle_id:
                 summary.moved[row.source_id] = f"{row.moved_from} → {row.moved_to}"
+            if row.found_cycle == cycle_id:
+                source = session.get(Source, row.source_id)
+                summary.found[row.source_id] = source.discovered_url if source else ""
     engine.dispose()
     return summary
 

@@ -158,10 +158,15 @@ def record_fetch(engine: Engine, item: FetchItem, source: SourceConfig, *, cycle
         if claim is not None:
             claim(session)
         fetch = _fetch_row(item, cycle_id)
+        source_row = session.get(Source, item.source_id)
+        found = bool(item.discovered_url) and source_row is not None \
+            and source_row.discovered_url != item.discovered_url
         result = _record(session, fetch, item, source, min_text_chars, stored_size)
-        update_status(session, source_id=item.source_id, outcome=result.outcome, status=item.status,
-                      error=result.error, moved_from=item.moved_from if item.moved_to else None, moved_to=item.moved_to,
-                      cycle_id=cycle_id, gone_after=gone_after, when=fetch.fetched_at)
+        status = update_status(session, source_id=item.source_id, outcome=result.outcome, status=item.status,
+                               error=result.error, moved_from=item.moved_from if item.moved_to else None,
+                               moved_to=item.moved_to, cycle_id=cycle_id, gone_after=gone_after, when=fetch.fetched_at)
+        if found:
+            status.found_cycle = cycle_id
         return result
 
 

@@ -34,6 +34,7 @@ class SourceStatus(SQLModel, table=True):
     moved_to: str | None = Field(default=None, sa_column=Column(Text))
     moved_at: datetime | None = None
     moved_reported_cycle: str | None = None
+    found_cycle: str | None = None  # the cycle that found (or re-found) the notice from the home page
     updated_at: datetime = Field(default_factory=utcnow)
 
 

@@ -160,16 +160,18 @@ def test_a_discovered_notice_that_goes_404_is_discovered_again(tmp_path, db_url)
     with NoticeSite(pages={"cetit": page, "cetit-privacy": _page("cetit")}) as site:
         config = _config(site, tmp_path, db_url, _source(site, "cetit", homepage=site.homepage_for("cetit")))
         summary, _ = _run(config)
-        assert summary["new"] == 1
+        assert summary["new"] == 1 and summary["found"] == {"cetit": site.url_for("cetit")}
         engine = open_db(load_config(config).database_url)
         with Session(engine) as session:
             assert session.get(Source, "cetit").discovered_url == site.url_for("cetit")
         home_hits = _exact_hits(site, "/home/cetit")
         summary, _ = _run(config)
         assert summary["unchanged"] == 1 and _exact_hits(site, "/home/cetit") == home_hits  # stored address used
+        assert summary["found"] == {}
         page.status, page.privacy_path = 404, "/privacy/cetit-privacy"
-        summary, _ = _run(config)
-        assert summary["unchanged"] == 1 and not summary["failed"]
+        out = _run_text(config)
+        assert "1 unchanged" in out and "0 failed" in out
+        assert f"notice found cetit: {site.url_for('cetit-privacy')} (from its home page)" in out
         with Session(engine) as session:
             assert session.get(Source, "cetit").discovered_url == site.url_for("cetit-privacy")
         engine.dispose()
