@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-25 14:35:29.238291
+Create Date: 2026-11-25 14:44:07.125078
 """
 
 from collections.abc import Sequence
@@ -159,6 +159,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_fetch_fetched_at'), ['fetched_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_fetch_source_id'), ['source_id'], unique=False)
 
+    op.create_table('source_status',
+    sa.Column('source_id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('problem', sa.Text(), nullable=True),
+    sa.Column('problem_since', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('consecutive_gone', sa.Integer(), nullable=False),
+    sa.Column('gone_reported_cycle', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('moved_from', sa.Text(), nullable=True),
+    sa.Column('moved_to', sa.Text(), nullable=True),
+    sa.Column('moved_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('moved_reported_cycle', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['source_id'], ['source.id'], ),
+    sa.PrimaryKeyConstraint('source_id')
+    )
     op.create_table('version',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -216,6 +231,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_version_source_id'))
 
     op.drop_table('version')
+    op.drop_table('source_status')
     with op.batch_alter_table('fetch', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_fetch_source_id'))
         batch_op.drop_index(batch_op.f('ix_fetch_fetched_at'))
