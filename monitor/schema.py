@@ -30,6 +30,8 @@ def schema_diff(conn: Connection) -> list:
     from alembic.autogenerate import compare_metadata
     from sqlmodel import SQLModel
 
+    import monitor.web.views  # noqa: F401  (its read indexes belong to the schema too)
+
     context = MigrationContext.configure(conn, opts={"include_object": include_object, "compare_type": True})
     return compare_metadata(context, SQLModel.metadata)
 

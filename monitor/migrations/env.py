@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import monitor.db  # noqa: F401  (every table registered on SQLModel.metadata)
+import monitor.web.views  # noqa: F401  (the web overview's read indexes on the history tables)
 from monitor.schema import include_object
 
 connection = context.config.attributes["connection"]
