@@ -6,9 +6,10 @@ Serves N seed-derived notices (realistic sizes: the five seeds, 6-58 KB of HTML)
 127.0.0.x host names, fills a fresh PostgreSQL database with a first cycle (every notice new), then
 for each worker count edits a fresh 5 % of the notices and times one cycle: enqueue -> all recorded.
 Workers are started (and their start-up excluded) before the cycle is enqueued. Prints per cycle:
-notices per second, worker CPU seconds per notice (from /proc, the workers only: PostgreSQL, Redis
-and the local web servers run on the same two cores and are not counted), PostgreSQL rows and bytes
-added per notice, and the scaling factor against one worker.
+notices per second, worker CPU seconds per notice (from /proc, the workers only), CPU seconds per
+notice of all postgres processes (an upper bound: other databases on the server count too), rows
+and bytes added to PostgreSQL per notice, and the scaling factor against one worker. Redis and the
+local web servers run on the same two cores and are not counted.
 """
 
 from __future__ import annotations
@@ -43,6 +44,20 @@ TICK = os.sysconf("SC_CLK_TCK")
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def postgres_cpu() -> float:
+    """CPU seconds of every postgres process now running (an upper bound: other databases count too)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text_ = stat.read_text()
+        except OSError:
+            continue
+        if text_.split(" ", 2)[1] == "(postgres)":
+            fields = text_.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICK
+    return total
 
 
 def table_rows(engine) -> int:
@@ -83,16 +98,18 @@ def run_cycle(config: Path, engine, workers: int, frontier_client, prefix: str, 
                 raise SystemExit(f"workers did not start; see {work}/worker*.log")
             time.sleep(0.2)
         rows0, bytes0 = table_rows(engine), db_bytes(engine)
-        cpu0 = sum(cpu_seconds(p.pid) for p in procs)
+        cpu0, pg0 = sum(cpu_seconds(p.pid) for p in procs), postgres_cpu()
         t0 = time.perf_counter()
         cycle_id = cli(config, "enqueue").split("cycle ", 1)[1].split(":", 1)[0]
         while undone(engine, cycle_id):
             time.sleep(0.2)
         wall = time.perf_counter() - t0
         cpu = sum(cpu_seconds(p.pid) for p in procs) - cpu0
+        pg_cpu = postgres_cpu() - pg0
         with engine.connect() as conn:
             conn.execute(text("CHECKPOINT"))
-        return {"wall": wall, "cpu": cpu, "rows": table_rows(engine) - rows0, "bytes": db_bytes(engine) - bytes0}
+        return {"wall": wall, "cpu": cpu, "pg_cpu": pg_cpu, "rows": table_rows(engine) - rows0,
+                "bytes": db_bytes(engine) - bytes0}
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
@@ -151,13 +168,13 @@ def main() -> None:
 
     n = args.notices
     base = next(s for label, w, s in results if w == 1 and "edited" in label) if 1 in counts else None
-    print(f"\n{'cycle':<34} {'notices/s':>10} {'CPU s/notice':>13} {'rows/notice':>12} {'bytes/notice':>13} "
-          f"{'scaling':>8}")
+    print(f"\n{'cycle':<34} {'notices/s':>10} {'CPU s/notice':>13} {'PG CPU s/n':>11} {'rows/notice':>12} "
+          f"{'bytes/notice':>13} {'scaling':>8}")
     for label, _workers, stats in results:
         rate = n / stats["wall"]
         scaling = f"{rate / (n / base['wall']):.2f}x" if base and "edited" in label else ""
-        print(f"{label:<34} {rate:>10.1f} {stats['cpu'] / n:>13.4f} {stats['rows'] / n:>12.2f} "
-              f"{stats['bytes'] / n:>13.0f} {scaling:>8}")
+        print(f"{label:<34} {rate:>10.1f} {stats['cpu'] / n:>13.4f} {stats['pg_cpu'] / n:>11.4f} "
+              f"{stats['rows'] / n:>12.2f} {stats['bytes'] / n:>13.0f} {scaling:>8}")
     print("\nscaling = notices/s with N workers / notices/s with 1 worker (target: N on N free cores; "
           "this machine has 2 cores shared with PostgreSQL, Redis and the web servers)")
 

@@ -157,9 +157,10 @@ class FrontierWorkerMixin(RedisMixin):
 
     def _opened(self, spider=None) -> None:
         self._ticker = task.LoopingCall(self._tick)  # created here: it binds the reactor, installed by now
-        self._ticker.start(max(0.5, self.frontier.visibility_timeout / 3), now=True)
+        self._ticker.start(max(0.2, min(1.0, self.frontier.visibility_timeout / 3)), now=True)
 
     def _tick(self) -> None:
+        """Renew this worker's claims, return dead workers' claims, say we are alive, take new work."""
         try:
             self.frontier.renew(self.in_flight)
             self.frontier.reap()
@@ -167,6 +168,9 @@ class FrontierWorkerMixin(RedisMixin):
                                                      "in_flight": len(self.in_flight), "fetched": self.fetched})
         except redis.RedisError as exc:
             log.warning("frontier unavailable: %s", exc)
+            return
+        if len(self.in_flight) < self.redis_batch_size and self.crawler.engine.spider is not None:
+            self.schedule_next_requests()
 
     def _closed(self, spider=None, reason: str = "") -> None:
         if self._ticker is not None and self._ticker.running:

@@ -22,7 +22,7 @@ from monitor.frontier import Frontier
 
 log = logging.getLogger(__name__)
 
-POLL_MS = 100  # longest wait between two looks at a busy slot
+POLL_MS = 25  # longest wait between two looks at a busy slot
 
 
 class FleetSlotMiddleware:

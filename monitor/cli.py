@@ -245,9 +245,9 @@ main.add_command(digest)
 from monitor.cli_web import serve  # noqa: E402
 
 main.add_command(serve)
-from monitor.cli_scale import enqueue, fleet, migrate_storage, worker  # noqa: E402
+from monitor.cli_scale import db_group, enqueue, fleet, migrate_storage, worker  # noqa: E402
 
-for _command in (enqueue, worker, fleet, migrate_storage, *cli_noise.COMMANDS):
+for _command in (enqueue, worker, fleet, migrate_storage, db_group, *cli_noise.COMMANDS):
     main.add_command(_command)
 from monitor import cli_schedule  # noqa: E402  (it imports this module's `main` helpers)
 

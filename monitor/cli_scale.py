@@ -120,3 +120,30 @@ def migrate_storage(ctx: Context, to_url: str, snapshots: str | None, batch_size
         click.echo(line)
     where = f" and snapshots = \"{Path(snapshots).resolve()}\"" if snapshots else ""
     click.echo(f"copied and verified; now set [storage] database = \"{make_url(target_url)}\"{where}")
+
+
+@click.group("db")
+def db_group() -> None:
+    """The database schema: packaged Alembic migrations, applied in place."""
+
+
+@db_group.command("upgrade")
+@pass_ctx
+def db_upgrade(ctx: Context) -> None:
+    """Upgrade the database schema to this noticewatch's revision (run once after installing a new version)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from monitor.db import SCHEMA_LOCK, StorageError, make_engine
+    from monitor.leader import advisory_lock
+    from monitor.schema import upgrade
+
+    try:
+        engine = make_engine(ctx.loaded.database_url)
+        with advisory_lock(engine, SCHEMA_LOCK):
+            before, after = upgrade(engine)
+    except StorageError as exc:
+        fail(str(exc), EXIT_STORAGE)
+    except SQLAlchemyError as exc:
+        fail(f"db upgrade: {str(exc).splitlines()[0]}", EXIT_STORAGE)
+    was = " (unchanged)" if before == after else f" (was {before or 'empty'})"
+    click.echo(f"database schema at revision {after}{was}")

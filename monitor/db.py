@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 import monitor.lock  # noqa: F401  (crawl_lock table)
 from monitor import (  # noqa: F401  (register the tables on SQLModel.metadata)
@@ -47,10 +47,19 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+SCHEMA_LOCK = "noticewatch.schema"
+
+
 def init_db(engine: Engine) -> None:
-    """Create missing tables."""
+    """Build a fresh database with the migrations; refuse one whose schema revision is not the code's."""
+    from monitor.leader import advisory_lock
+    from monitor.schema import SchemaMismatch, ensure_schema
+
     try:
-        SQLModel.metadata.create_all(engine)
+        with advisory_lock(engine, SCHEMA_LOCK):
+            ensure_schema(engine)
+    except SchemaMismatch as exc:
+        raise StorageError(f"database {engine.url.render_as_string(hide_password=True)}: {exc}") from None
     except SQLAlchemyError as exc:
         raise StorageError(f"database {engine.url.render_as_string(hide_password=True)}: "
                            f"{str(exc).splitlines()[0]}") from exc

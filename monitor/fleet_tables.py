@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from monitor.models import utcnow
@@ -31,6 +32,7 @@ class CycleItem(SQLModel, table=True):
     """One source due in one cycle; `done_at` is set when its fetch is recorded."""
 
     __tablename__ = "cycle_item"
+    __table_args__ = (Index("ix_cycle_item_cycle_done", "cycle_id", "done_at"),)  # a cycle's progress, fast
 
     cycle_id: str = Field(foreign_key="crawl_cycle.id", primary_key=True, max_length=40)
     source_id: str = Field(foreign_key="source.id", primary_key=True, max_length=80)

@@ -115,8 +115,7 @@ def check_target_is_partial_copy(source: Engine, target: Engine) -> None:
 
 def copy_database(source: Engine, target: Engine, batch: int = 500,
                   progress: Callable[[str, int], None] | None = None) -> MigrationReport:
-    """Copy every table's missing rows from source to target, then verify counts and hashes."""
-    SQLModel.metadata.create_all(target)
+    """Copy every table's missing rows from source to target (opened by open_db), then verify."""
     check_target_is_partial_copy(source, target)
     report = MigrationReport()
     for table in _tables():
