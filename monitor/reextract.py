@@ -139,6 +139,26 @@ def _replay(session: Session, archive: Archive, source: SourceConfig, min_text_c
     return derived
 
 
+def match_versions(before: list[str], after: list[str]) -> list[tuple[int, int]]:
+    """Order-preserving pairs (old position, new position) of equal text hashes.
+
+    The same text at the same number is always paired (its number and row stay); between those
+    anchors the longest runs of equal texts are paired, as difflib aligns sequences.
+    """
+    anchors = [k for k in range(min(len(before), len(after))) if before[k] == after[k]]
+    pairs: list[tuple[int, int]] = []
+    start = 0
+    for end in [*anchors, None]:
+        stop_a, stop_b = (len(before), len(after)) if end is None else (end, end)
+        matcher = difflib.SequenceMatcher(None, before[start:stop_a], after[start:stop_b], autojunk=False)
+        for block in matcher.get_matching_blocks():
+            pairs += [(start + block.a + k, start + block.b + k) for k in range(block.size)]
+        if end is not None:
+            pairs.append((end, end))
+            start = end + 1
+    return pairs
+
+
 def _rebuild(session: Session, archive: Archive, source: SourceConfig, min_text_chars: int,
              report: SourceReport) -> None:
     # Writers of one source's versions serialise on its row (PostgreSQL; SQLite has one writer anyway).
@@ -150,11 +170,7 @@ def _rebuild(session: Session, archive: Archive, source: SourceConfig, min_text_
     derived = _replay(session, archive, source, min_text_chars, report)
     report.versions_after = [d.fields["text_sha256"] for d in derived]
 
-    matcher = difflib.SequenceMatcher(None, report.versions_before, report.versions_after, autojunk=False)
-    row_for: dict[int, Version] = {}
-    for block in matcher.get_matching_blocks():
-        for k in range(block.size):
-            row_for[block.b + k] = old_versions[block.a + k]
+    row_for = {j: old_versions[i] for i, j in match_versions(report.versions_before, report.versions_after)}
     kept_ids = {row.id for row in row_for.values()}
     hash_of = {v.id: v.text_sha256 for v in old_versions}
     pending: dict[tuple[str, str], deque[Change]] = defaultdict(deque)
