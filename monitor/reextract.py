@@ -12,9 +12,10 @@ Identity rules, so rows that other tables refer to survive a rebuild:
   aligns sequences). A matched row keeps its id; its number is its new position (so numbers stay
   the same wherever the history before it is unchanged), and its document, Markdown, date
   statement and fetch are refreshed. Unmatched old rows are deleted, unmatched new texts inserted.
-- Change rows are identified by the pair (old text hash, new text hash). A change whose pair still
-  occurs keeps its id (digest outboxes refer to change ids) and gets the current differ's diff;
-  changes whose pair no longer occurs are deleted, new pairs inserted.
+- Change rows keep their id (digest outboxes refer to change ids, so a change already mailed is
+  not mailed again) when their pair (old text hash, new text hash) still occurs, else when a new
+  change happens at the same moment (its new version begins with the same fetch); they get the
+  current differ's diff. Other old changes are deleted, other new ones inserted.
 
 Each source is rebuilt in one transaction: a failure (a missing or corrupt blob, a database error)
 leaves that source exactly as it was. `dry_run` does all the work and rolls back.
@@ -182,6 +183,14 @@ def _rebuild(session: Session, archive: Archive, source: SourceConfig, min_text_
         if pending.get(pair):
             kept_changes[position] = pending[pair].popleft()
     kept_change_ids = {c.id for c in kept_changes.values()}
+    # Then the same moment in history: the change whose new version began with the same fetch.
+    fetch_of = {v.id: v.fetch_id for v in old_versions}
+    at_fetch = {fetch_of.get(c.new_version_id): c for c in old_changes}
+    for position in range(1, len(derived)):
+        change = at_fetch.get(derived[position].fetch.id)
+        if position not in kept_changes and change is not None and change.id not in kept_change_ids:
+            kept_changes[position] = change
+            kept_change_ids.add(change.id)
 
     # Phase 1: changes that no longer occur go first (nothing else may point at them).
     for change in old_changes:

@@ -8,6 +8,7 @@ import os
 import pty
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import jsonschema
@@ -21,6 +22,8 @@ from tests.conftest import REPO, run_cli
 
 SCHEMA = json.loads((REPO / "docs" / "changes.schema.json").read_text("utf-8"))
 DATE_OLD, DATE_NEW = "geldig per 22-12-2020", "geldig per 05-01-2021"
+FUTURE_YEAR = datetime.now(UTC).year + 2  # later than the fetch time (dates beyond +5 years are implausible)
+FUTURE_DATE = f"geldig per 05-01-{FUTURE_YEAR}"
 CLAUSE_OLD = "Wij streven ernaar om binnen de grenzen van de wet zorgvuldig"
 CLAUSE_NEW = "Wij streven ernaar om binnen de grenzen van de wet niet zorgvuldig"
 # Cosmetic only: straight quotes become curly ones, and a word changes case.
@@ -124,14 +127,14 @@ def _pty_run(args: list[str]) -> tuple[int, str]:
 def test_diff_plain_when_piped_coloured_on_a_terminal_and_clear_errors(site, config_path):
     _run(config_path, "ismt")
     site.edit("ismt", CLAUSE_OLD, CLAUSE_NEW)
-    site.edit("ismt", DATE_OLD, DATE_NEW)
+    site.edit("ismt", DATE_OLD, FUTURE_DATE)
     _run(config_path, "ismt")
 
     piped = run_cli(config_path, "diff", "ismt")
     assert piped.returncode == 0, piped.stderr
     assert "\x1b[" not in piped.stdout
-    assert "v1 → v2" in piped.stdout and "date 2020-12-22 → 2021-01-05" in piped.stdout
-    assert "{+niet +}zorgvuldig" in piped.stdout and "[-22-12-2020-]{+05-01-2021+}" in piped.stdout
+    assert "v1 → v2" in piped.stdout and f"date 2020-12-22 → {FUTURE_YEAR}-01-05; date in future" in piped.stdout
+    assert "{+niet +}zorgvuldig" in piped.stdout and f"[-22-12-2020-]{{+05-01-{FUTURE_YEAR}+}}" in piped.stdout
     assert run_cli(config_path, "diff", "ismt", "1", "2").stdout == piped.stdout
     assert "have the same text" in run_cli(config_path, "diff", "ismt", "2", "2").stdout
 
@@ -142,7 +145,10 @@ def test_diff_plain_when_piped_coloured_on_a_terminal_and_clear_errors(site, con
 
     as_json = json.loads(run_cli(config_path, "diff", "ismt", "--json").stdout)
     jsonschema.validate(as_json, SCHEMA)
-    assert as_json["changes"][0]["id"] is None and as_json["changes"][0]["counts"]["modified"] == 2
+    [record] = as_json["changes"]
+    assert record["id"] is None and record["counts"]["modified"] == 2
+    assert record["flags"]["date_in_future"] and not record["flags"]["date_only"]
+    assert record["flags"] == json.loads(run_cli(config_path, "changes", "--json").stdout)["changes"][0]["flags"]
 
     for args, message in ((["nobody"], "noticewatch: unknown source 'nobody'"),
                           (["ismt", "1", "9"], "noticewatch: ismt: no version 9"),
