@@ -6,6 +6,8 @@ so it survives pipes and files; with `color` the edits are red and green instead
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from monitor.diff import word_diff
@@ -17,8 +19,16 @@ KIND_COLOURS = {"added": "green", "removed": "red", "modified": "yellow", "moved
 SIGNIFICANCE_COLOURS = {"material": "red", "minor": "yellow", "cosmetic": "bright_black"}
 
 
-def _short(text: str | None, width: int | None) -> str:
-    text = text or ""
+# Page text is hostile: control characters (terminal escapes) and bidi overrides never reach the terminal.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe(text: str | None) -> str:
+    """Text from a page made harmless for a terminal (unsafe characters become U+FFFD)."""
+    return _UNSAFE.sub("\ufffd", text or "")
+
+
+def _short(text: str, width: int | None) -> str:
     return text if width is None or len(text) <= width else text[: width - 1] + "…"
 
 
@@ -27,7 +37,7 @@ def _style(text: str, color: bool, **styles) -> str:
 
 
 def _path(path: list[str] | None) -> str:
-    return " › ".join(path or []) or "(top)"
+    return safe(" › ".join(path or [])) or "(top)"
 
 
 def _counts(counts: dict) -> str:
@@ -40,11 +50,11 @@ def date_line(record: dict) -> str | None:
     old, new, flags = record.get("old_date"), record.get("new_date"), record.get("flags") or {}
     shown = [name.replace("_", " ") for name, value in flags.items() if value and name != "date_changed"]
     if flags.get("date_changed"):
-        text = f"date {old['display']} → {new['display']}"
+        text = f"date {safe(old['display'])} → {safe(new['display'])}"
     elif new is not None:
-        text = f"date {new['display']} (unchanged)" if old is not None else f"date {new['display']}"
+        text = f"date {safe(new['display'])}" + (" (unchanged)" if old is not None else "")
     elif old is not None:
-        text = f"date {old['display']} (statement gone)"
+        text = f"date {safe(old['display'])} (statement gone)"
     else:
         text = "no date statement"
     return text + (f"; {', '.join(shown)}" if shown else "")
@@ -52,9 +62,9 @@ def date_line(record: dict) -> str | None:
 
 def _word_edits(clause: dict, color: bool) -> str:
     if not color:
-        return clause["inline_text"]
+        return safe(clause["inline_text"])
     out = []
-    for op, text in word_diff(clause.get("old_text") or "", clause.get("new_text") or ""):
+    for op, text in word_diff(safe(clause.get("old_text")), safe(clause.get("new_text"))):
         if op == 0:
             out.append(text)
         elif op < 0:
@@ -73,16 +83,16 @@ def clause_lines(clause: dict, *, width: int | None = 600, color: bool = False) 
     if clause.get("moved") and old_path is not None and old_path != clause.get("heading_path"):
         where = f"{_path(old_path)} → {where}"
     significance = clause.get("significance") or "material"
-    tags = ", ".join(t for t in clause.get("tags") or [] if t != "other")
+    tags = safe(", ".join(t for t in clause.get("tags") or [] if t != "other"))
     label = _style(significance, color, fg=SIGNIFICANCE_COLOURS.get(significance))
     lines = [f"  {head} under {where} [{label}{'; ' + tags if tags else ''}]"]
     if clause.get("inline_text") is not None:
         lines.append(f"      {_short(_word_edits(clause, color), None if color else width)}")
     else:
         if clause.get("old_text") is not None:
-            lines.append("      " + _style(f"- {_short(clause['old_text'], width)}", color, fg="red"))
+            lines.append("      " + _style(f"- {_short(safe(clause['old_text']), width)}", color, fg="red"))
         if clause.get("new_text") is not None:
-            lines.append("      " + _style(f"+ {_short(clause['new_text'], width)}", color, fg="green"))
+            lines.append("      " + _style(f"+ {_short(safe(clause['new_text']), width)}", color, fg="green"))
     return lines
 
 
