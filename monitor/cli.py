@@ -157,16 +157,21 @@ def _crawl(loaded: LoadedConfig, source_ids: list[str], as_json: bool):
 @click.option("--since", metavar="DATE", help="Only changes detected at or after this date/time.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (schema in the README).")
 @click.option("--all", "include_cosmetic", is_flag=True, help="Include cosmetic-only changes.")
+@click.option("--min-significance", type=click.Choice(["cosmetic", "minor", "material"]), default=None,
+              help="Only changes at least this significant.")
 @pass_ctx
-def changes(ctx: Context, source_id: str | None, since: str | None, as_json: bool, include_cosmetic: bool) -> None:
-    """List detected changes with the clauses added, removed and changed."""
+def changes(ctx: Context, source_id: str | None, since: str | None, as_json: bool, include_cosmetic: bool,
+            min_significance: str | None) -> None:
+    """List detected changes with the clauses added, removed and changed (cosmetic-only ones with --all)."""
     from sqlmodel import Session
 
     from monitor.query import CHANGES_SCHEMA, list_changes
+    from monitor.render import change_text_lines
 
     since_at = parse_when(since, "--since")
     with Session(ctx.engine) as session:
-        records = list_changes(session, source_id=source_id, since=since_at, include_cosmetic=include_cosmetic)
+        records = list_changes(session, source_id=source_id, since=since_at, include_cosmetic=include_cosmetic,
+                               min_significance=min_significance)
     if as_json:
         click.echo(json.dumps({"schema": CHANGES_SCHEMA, "changes": records}, indent=2, ensure_ascii=False))
         return
@@ -174,9 +179,7 @@ def changes(ctx: Context, source_id: str | None, since: str | None, as_json: boo
         click.echo("no changes")
         return
     for record in records:
-        from monitor.render import change_text_lines
-
-        for line in change_text_lines(record):
+        for line in change_text_lines(record, color=sys.stdout.isatty()):
             click.echo(line)
 
 
@@ -253,6 +256,12 @@ from monitor import cli_schedule  # noqa: E402  (it imports this module's `main`
 
 main.add_command(cli_schedule.daemon)
 main.add_command(cli_schedule.status)
+from monitor.cli_diff import diff as _diff_command  # noqa: E402
+
+main.add_command(_diff_command)
+from monitor.cli_reextract import reextract as _reextract_command  # noqa: E402
+
+main.add_command(_reextract_command)
 
 
 def entrypoint() -> None:

@@ -73,6 +73,7 @@ class Version(SQLModel, table=True):
     block_count: int = 0
     document_json: str = Field(sa_column=Column(Text, nullable=False))
     markdown: str = Field(sa_column=Column(Text, nullable=False))
+    # The notice's own date statement (NoticeDate.to_dict); JSON `null` = looked, none found; NULL = not looked.
     notice_date_json: str | None = Field(default=None, sa_column=Column(Text))
 
 
@@ -90,3 +91,5 @@ class Change(SQLModel, table=True):
     significance: str = "material"
     cosmetic_only: bool = False
     diff_json: str = Field(sa_column=Column(Text, nullable=False))
+    flags_json: str | None = Field(default=None, sa_column=Column(Text))  # the diff's date flags
+    counts_json: str | None = Field(default=None, sa_column=Column(Text))  # clause changes per kind

@@ -1,7 +1,8 @@
 """Read-side queries over the history, shared by the CLI, the digest and the web app.
 
-`change_record` defines the JSON shape of a change (schema `noticewatch.changes/1`, documented in
-the README); every surface that shows changes goes through it so they agree.
+`change_record` defines the JSON shape of a change (schema `noticewatch.changes/2`, documented in
+the README and docs/changes.schema.json); every surface that shows changes goes through it so they
+agree, and `versions_record` gives the same shape for any two versions compared on the fly.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
+from monitor.diff import CHANGE_KINDS, FLAG_NAMES, SIGNIFICANCE_LEVELS
 from monitor.models import Change, Fetch, Source, Version
 
-CHANGES_SCHEMA = "noticewatch.changes/1"
+CHANGES_SCHEMA = "noticewatch.changes/2"
 
 
 def iso_utc(value: datetime | None) -> str | None:
@@ -25,28 +27,57 @@ def iso_utc(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") + "Z"
 
 
-def change_record(change: Change, source: Source | None, old: Version, new: Version) -> dict:
-    """One change as a JSON-ready dict."""
-    diff = json.loads(change.diff_json)
+def _record(source_id: str, source: Source | None, old: Version, new: Version, diff: dict, *,
+            change_id: int | None, detected_at: datetime | None, significance: str | None,
+            cosmetic_only: bool, counts: dict, flags: dict) -> dict:
     return {
-        "id": change.id,
-        "source": change.source_id,
+        "id": change_id,
+        "source": source_id,
         "source_name": source.name if source else None,
         "url": (source.url or source.discovered_url or source.homepage) if source else None,
-        "detected_at": iso_utc(change.detected_at),
+        "detected_at": iso_utc(detected_at),
         "old_version": old.number,
         "new_version": new.number,
-        "counts": {"added": change.added, "removed": change.removed, "modified": change.modified},
-        "significance": change.significance,
-        "cosmetic_only": change.cosmetic_only,
+        "significance": significance,
+        "cosmetic_only": cosmetic_only,
+        "counts": {kind: int(counts.get(kind, 0)) for kind in CHANGE_KINDS},
+        "old_date": diff.get("old_date"),
+        "new_date": diff.get("new_date"),
+        "flags": {name: flags.get(name, False) for name in FLAG_NAMES},
         "clauses": diff.get("clauses", []),
-        **{k: v for k, v in diff.items() if k != "clauses"},
     }
 
 
+def change_record(change: Change, source: Source | None, old: Version, new: Version) -> dict:
+    """One stored change as a JSON-ready dict (schema `noticewatch.changes/2`, see the README)."""
+    diff = json.loads(change.diff_json)
+    counts = json.loads(change.counts_json) if change.counts_json else diff.get("counts") or {
+        "added": change.added, "removed": change.removed, "modified": change.modified}
+    flags = json.loads(change.flags_json) if change.flags_json else diff.get("flags") or {}
+    return _record(change.source_id, source, old, new, diff, change_id=change.id, detected_at=change.detected_at,
+                   significance=change.significance, cosmetic_only=change.cosmetic_only, counts=counts,
+                   flags=flags)
+
+
+def versions_record(session: Session, source_id: str, old: Version, new: Version) -> dict:
+    """Any two versions of a source compared now, in the shape of `change_record` (`id` is null)."""
+    from monitor.derive import change_fields
+    from monitor.document import Document
+
+    source = session.get(Source, source_id)
+    fields = change_fields(old, new, Document.from_json(new.document_json),
+                           language=source.language if source else None, fetched_at=new.created_at)
+    diff = json.loads(fields["diff_json"])
+    return _record(source_id, source, old, new, diff, change_id=None,
+                   detected_at=new.created_at, significance=diff.get("significance"),
+                   cosmetic_only=fields["cosmetic_only"], counts=json.loads(fields["counts_json"]),
+                   flags=json.loads(fields["flags_json"]))
+
+
 def list_changes(session: Session, *, source_id: str | None = None, since: datetime | None = None,
-                 include_cosmetic: bool = True, limit: int | None = None) -> list[dict]:
-    """Changes, oldest first, optionally for one source and after a time."""
+                 include_cosmetic: bool = True, min_significance: str | None = None,
+                 limit: int | None = None) -> list[dict]:
+    """Changes, oldest first, optionally for one source, after a time, at or above a significance."""
     query = select(Change).order_by(Change.detected_at, Change.id)
     if source_id:
         query = query.where(Change.source_id == source_id)
@@ -54,6 +85,9 @@ def list_changes(session: Session, *, source_id: str | None = None, since: datet
         query = query.where(Change.detected_at >= since)
     if not include_cosmetic:
         query = query.where(Change.cosmetic_only == False)  # noqa: E712  (SQL expression)
+    if min_significance:
+        levels = SIGNIFICANCE_LEVELS[SIGNIFICANCE_LEVELS.index(min_significance):]
+        query = query.where(Change.significance.in_(levels))
     if limit:
         query = query.limit(limit)
     records = []

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from crawler.items import FetchItem
 from monitor.config import LoadedConfig, SourceConfig
 from monitor.db import session_scope
-from monitor.diff import diff_documents
+from monitor.derive import change_fields, version_fields
 from monitor.document import Document
 from monitor.extract import extract_document
 from monitor.models import Blob, Change, Fetch, Source, Version
@@ -119,22 +119,20 @@ def derive_document(item: FetchItem, source: SourceConfig) -> Document:
 def new_version(session: Session, source_id: str, document: Document, fetch: Fetch | None,
                 blob_sha256: str | None, previous: Version | None) -> tuple[Version, Change | None]:
     """Add the next version of a source and, if there was one before, the change between them."""
+    source = session.get(Source, source_id)
+    language = (source.language if source else None) or document.language
     version = Version(source_id=source_id, number=(previous.number + 1) if previous else 1,
                       fetch_id=fetch.id if fetch else None, blob_sha256=blob_sha256,
-                      created_at=fetch.fetched_at if fetch else None, text_sha256=document.text_sha256(),
-                      chars=document.char_count(), block_count=len(document.blocks),
-                      document_json=document.to_json(), markdown=document.markdown())
+                      created_at=fetch.fetched_at if fetch else None, **version_fields(document, language))
     if version.created_at is None:
         del version.created_at
     session.add(version)
     session.flush()
     if previous is None:
         return version, None
-    diff = diff_documents(Document.from_json(previous.document_json), document)
-    counts = {kind: sum(1 for c in diff.changes if c.kind == kind) for kind in ("added", "removed", "modified")}
     change = Change(source_id=source_id, old_version_id=previous.id, new_version_id=version.id,
-                    detected_at=version.created_at, diff_json=json.dumps(diff.to_dict(), ensure_ascii=False),
-                    significance=diff.significance or "cosmetic", cosmetic_only=diff.is_cosmetic_only, **counts)
+                    detected_at=version.created_at,
+                    **change_fields(previous, version, document, language=language, fetched_at=version.created_at))
     session.add(change)
     session.flush()
     return version, change
