@@ -50,10 +50,15 @@ def status(ctx: Context, as_json: bool) -> None:
     now = datetime.now(UTC)
     rows = source_statuses(ctx.engine, ctx.loaded, now)
     stale = [row.source_id for row in rows if row.stale]
+    fleet = None
+    if ctx.loaded.config.frontier is not None:
+        from monitor.fleet_status import fleet_status
+
+        fleet = fleet_status(ctx.engine, ctx.loaded)
     if as_json:
         click.echo(json.dumps({"schema": STATUS_SCHEMA, "now": now.isoformat(timespec="seconds").replace("+00:00", "Z"),
                                "stale_after_s": ctx.loaded.config.schedule.stale_after,
-                               "sources": [row.to_dict() for row in rows]}, indent=2))
+                               "sources": [row.to_dict() for row in rows], "fleet": fleet}, indent=2))
     else:
         header = ("source", "last fetch", "last success", "last change", "next run (UTC)", "fails", "state")
         table = [header] + [(row.source_id, _when(row.last_fetch), _when(row.last_success), _when(row.last_change),
@@ -63,6 +68,12 @@ def status(ctx: Context, as_json: bool) -> None:
         for line in table:
             click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
         click.echo("times UTC; * = computed from the configuration (no daemon job stored)")
+        if fleet is not None:
+            from monitor.fleet_status import status_lines
+
+            click.echo("")
+            for line in status_lines(fleet):
+                click.echo(line)
         if stale:
             click.echo(f"{len(stale)} stale source(s): {', '.join(stale)}", err=True)
     if stale:

@@ -38,7 +38,17 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
         base = loaded.path.parent if loaded.path else None
         templates = str(base / web.templates) if base else web.templates
     settings = WebSettings(archive=Archive(loaded.snapshots_dir), stale_after=dt.timedelta(days=web.stale_after_days),
-                           templates=templates, credentials=credentials, index_on_start=True)
+                           templates=templates, credentials=credentials, index_on_start=True,
+                           fleet=_fleet_view(ctx))
     app = create_app(ctx.engine, settings)
     click.echo(f"noticewatch: serving http://{host}:{port}/ (read-only; Ctrl-C stops)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+
+
+def _fleet_view(ctx):
+    """In scale mode the overview shows the fleet (workers, frontier, pace, failing hosts)."""
+    if ctx.loaded.config.frontier is None:
+        return None
+    from monitor.fleet_status import fleet_status
+
+    return lambda: fleet_status(ctx.engine, ctx.loaded)

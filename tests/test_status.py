@@ -72,3 +72,21 @@ def test_status_shows_the_daemons_stored_next_run(site, config_path):
         assert row["next_run_from"] == "daemon"
         expected = stored[f"source:{row['source']}"].astimezone(UTC).replace(microsecond=0)
         assert row["next_run"] == expected.isoformat().replace("+00:00", "Z")
+
+
+def test_status_shows_the_fleet_in_scale_mode(site, tmp_path, db_url):
+    import uuid
+
+    prefix = f"nwtest-{uuid.uuid4().hex[:8]}"
+    extra = f'\n[frontier]\nredis = "redis://127.0.0.1:6379/0"\nkey_prefix = "{prefix}"\n'
+    config = site.write_config(tmp_path / "noticewatch.toml", database=db_url, extra=extra)
+    assert run_cli(config, "run", "--source", "ismt").returncode == 0
+    result = run_cli(config, "status", "--json")
+    fleet = json.loads(result.stdout)["fleet"]
+    assert fleet["schema"] == "noticewatch.fleet/1"
+    assert fleet["frontier"] == {"waiting": 0, "claimed": 0}
+    assert fleet["fetches_per_minute"] > 0 and fleet["workers"] == []
+    text = run_cli(config, "status").stdout
+    assert "frontier: 0 waiting, 0 claimed by workers" in text and "fetches per minute" in text
+    plain = site.write_config(tmp_path / "plain.toml", database=db_url)
+    assert json.loads(run_cli(plain, "status", "--json").stdout)["fleet"] is None

@@ -262,3 +262,21 @@ def test_user_templates_override_the_shipped_ones(history, tmp_path):
     missing = client.get("/notices/nobody")
     assert missing.status_code == 404 and missing.text == "custom 404: no notice &#39;nobody&#39;"
     assert "Watched notices" in client.get("/").text  # other templates still come from templates/web
+
+
+def test_overview_shows_the_fleet_in_scale_mode(history, tmp_path):
+    import uuid
+
+    from monitor.config import LoadedConfig, parse_config
+    from monitor.fleet_status import fleet_status
+
+    prefix = f"nwtest-{uuid.uuid4().hex[:8]}"
+    config = parse_config(f'[frontier]\nredis = "redis://127.0.0.1:6379/0"\nkey_prefix = "{prefix}"\n', "t.toml")
+    loaded = LoadedConfig(config, tmp_path / "t.toml")
+    client = client_for(history, fleet=lambda: fleet_status(history.engine, loaded))
+    api = client.get("/api/notices").json()["fleet"]
+    assert api["frontier"] == {"waiting": 0, "claimed": 0} and api["workers"] == []
+    assert api["schema"] == "noticewatch.fleet/1" and "fetches_per_minute" in api
+    page = client.get("/").text
+    assert "frontier: 0 waiting, 0 claimed" in page and "fetches/min" in page
+    assert client_for(history).get("/api/notices").json()["fleet"] is None

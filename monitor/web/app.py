@@ -55,8 +55,10 @@ class WebSettings:
 
     def __init__(self, *, archive: Archive | None = None, clock: Callable[[], dt.datetime] | None = None,
                  stale_after: dt.timedelta = dt.timedelta(days=3), templates: str | None = None,
-                 credentials: Credentials | None = None, index_on_start: bool = False) -> None:
+                 credentials: Credentials | None = None, index_on_start: bool = False,
+                 fleet: Callable[[], dict] | None = None) -> None:
         self.archive = archive
+        self.fleet = fleet  # scale mode: the fleet's state (monitor.fleet_status) for the overview
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.stale_after = stale_after
         self.templates = templates
@@ -140,6 +142,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
                              for row in data["notices"][offset:offset + limit]}
         data["notices"] = data["notices"][offset:offset + limit]
         data.update(limit=limit, offset=offset, sort=sort, order=order, status=status, q=_text(q))
+        data["fleet"] = settings.fleet() if settings.fleet is not None else None
         return data
 
     @app.get("/", response_class=HTMLResponse, tags=["pages"], summary="Overview of every notice")
