@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,14 +26,11 @@ POSTGRES_URL = os.environ.get("NOTICEWATCH_TEST_POSTGRES", "postgresql+psycopg:/
 BACKENDS = ["sqlite"] + ([] if POSTGRES_URL == "off" else ["postgresql"])
 
 
-@pytest.fixture(params=BACKENDS)
-def db_url(request, tmp_path) -> str:
-    """A fresh, empty database URL for one test."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'noticewatch.db'}"
-        return
+@contextmanager
+def fresh_postgres(prefix: str = "nwtest") -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped afterwards."""
     admin_url = make_url(POSTGRES_URL)
-    name = f"nwtest_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -41,6 +40,16 @@ def db_url(request, tmp_path) -> str:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path) -> Iterator[str]:
+    """A fresh, empty database URL for one test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'noticewatch.db'}"
+        return
+    with fresh_postgres() as url:
+        yield url
 
 
 @pytest.fixture

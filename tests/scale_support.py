@@ -8,32 +8,20 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import redis
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from tests.conftest import POSTGRES_URL, REPO
+from tests.conftest import REPO
+from tests.conftest import fresh_postgres as conftest_fresh_postgres
 
 REDIS_URL = os.environ.get("NOTICEWATCH_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
-@contextmanager
-def fresh_postgres() -> Iterator[str]:
-    """A new, empty PostgreSQL database for one test, dropped afterwards."""
-    admin_url = make_url(POSTGRES_URL)
-    name = f"nwscale_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def fresh_postgres() -> AbstractContextManager[str]:
+    """A new, empty PostgreSQL database for one scale test, dropped afterwards."""
+    return conftest_fresh_postgres("nwscale")
 
 
 @contextmanager
