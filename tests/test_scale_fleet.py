@@ -1,7 +1,7 @@
 """Scale mode end to end: three worker processes, PostgreSQL, Redis, notices on four local hosts.
 
-NOTICEWATCH_SCALE_TEST_NOTICES sets the number of notices (default 300, so the file runs in about a
-minute on two shared cores; bench/scale.py runs 10,000). Each source must be recorded exactly once
+NOTICEWATCH_SCALE_TEST_NOTICES sets the number of notices (default 2,000; the file runs in about two
+minutes on two cores; bench/scale.py runs 10,000). Each source must be recorded exactly once
 per cycle, also when a worker is SIGKILLed mid-cycle and Redis loses every key of the frontier.
 """
 
@@ -24,7 +24,7 @@ from monitor.models import Fetch, Version
 from tests.conftest import run_cli
 from tests.scale_support import REDIS_URL, fresh_postgres, redis_prefix, start_worker, wait_for
 
-NOTICES = int(os.environ.get("NOTICEWATCH_SCALE_TEST_NOTICES", "300"))
+NOTICES = int(os.environ.get("NOTICEWATCH_SCALE_TEST_NOTICES", "2000"))
 
 
 @pytest.fixture
