@@ -80,10 +80,6 @@ _NEGATIONS = frozenset({
 _MONTH_WORDS = frozenset(m for table in MONTHS.values() for m in table)
 
 
-def _ws(text: str) -> str:
-    return _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
-
-
 def cosmetic_key(text: str) -> str:
     """The text with every cosmetic variation removed; equal keys mean a cosmetic-only change.
 

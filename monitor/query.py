@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlmodel import Session, select
 
 from monitor.diff import CHANGE_KINDS, FLAG_NAMES, SIGNIFICANCE_LEVELS
-from monitor.models import Change, Fetch, Source, Version
+from monitor.models import Change, Source, Version
 
 CHANGES_SCHEMA = "noticewatch.changes/2"
 
@@ -118,8 +118,3 @@ def source_problems(session: Session) -> list[dict]:
     from monitor.source_status import source_problems as problems
 
     return problems(session)
-
-
-def last_fetches(session: Session, source_id: str, limit: int = 20) -> list[Fetch]:
-    return list(session.exec(select(Fetch).where(Fetch.source_id == source_id)
-                             .order_by(Fetch.id.desc()).limit(limit)))

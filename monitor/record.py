@@ -11,7 +11,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -218,10 +217,3 @@ def _record(session: Session, fetch: Fetch, item: FetchItem, source: SourceConfi
     version, change = new_version(session, item.source_id, document, fetch, item.blob_sha256, previous)
     return RecordResult(item.source_id, fetch.outcome, version_number=version.number,
                         change_id=change.id if change else None)
-
-
-def version_count(session: Session, source_id: str | None = None) -> int:
-    query = select(func.count()).select_from(Version)
-    if source_id:
-        query = query.where(Version.source_id == source_id)
-    return session.exec(query).one()

@@ -86,10 +86,6 @@ def _cut_tail(text: str, size: int) -> str:
     return text[(cut + 1) if cut >= 0 else start:]
 
 
-def changed_chars(segments: list[Segment]) -> int:
-    return sum(len(text) for op, text in segments if op in (DELETE, INSERT))
-
-
 def inline_text(segments: list[Segment]) -> str:
     """Plain-text rendering: `[-removed-]{+added+}`, left-out stretches as `…`."""
     parts = []
