@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from monitor.demo_site import NoticeSite
+from monitor.devtools.site import NoticeSite
 
 REPO = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("NOTICEWATCH_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

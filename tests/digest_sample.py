@@ -15,9 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from digest_support import record_failures, seed_history, write_config  # noqa: E402
 
-from monitor.config import load_config  # noqa: E402
-from monitor.db import open_db  # noqa: E402
-from monitor.digest_send import preview  # noqa: E402
+from monitor.config.settings import load_config  # noqa: E402
+from monitor.digest.send import preview  # noqa: E402
+from monitor.store.db import open_db  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 SAMPLE_NOW = dt.datetime(2026, 3, 2, 7, 0, tzinfo=dt.UTC)

@@ -21,11 +21,12 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlmodel import Session
 
-from monitor.db import session_scope
-from monitor.demo_site import SEED_NAMES, notice_html_body, page_html, seed_text
-from monitor.extract import extract_document
-from monitor.models import Fetch, Source
-from monitor.record import latest_version, new_version
+from monitor.devtools.site import SEED_NAMES, notice_html_body, page_html, seed_text
+from monitor.extract import text_sha256
+from monitor.extract.html import extract_document
+from monitor.store.db import session_scope
+from monitor.store.models import Fetch, Source
+from monitor.store.record import latest_version, new_version
 
 # Real edits of the seed notices: (source, old text, new text). Material wording changes.
 SEED_EDITS = [
@@ -60,7 +61,7 @@ def record_text(engine, source_id: str, text: str, when: dt.datetime) -> int | N
         session.add(fetch)
         session.flush()
         previous = latest_version(session, source_id)
-        if previous is not None and previous.text_sha256 == document.text_sha256():
+        if previous is not None and previous.text_sha256 == text_sha256(document):
             return None
         _version, change = new_version(session, source_id, document, fetch, None, previous)
         return change.id if change else None
@@ -91,7 +92,7 @@ def record_failures(engine, source_id: str, count: int, when: dt.datetime, error
 def change_count(engine) -> int:
     from sqlmodel import func, select
 
-    from monitor.models import Change
+    from monitor.store.models import Change
 
     with Session(engine) as session:
         return session.exec(select(func.count()).select_from(Change)).one()

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from monitor.document import Block, Document
+from monitor.core.document import Block, Document
 
-SEEDS_DIR = Path(__file__).resolve().parent.parent / "monitor" / "data" / "seeds"
+SEEDS_DIR = Path(__file__).resolve().parent.parent / "monitor" / "devtools" / "seeds"
 SEED_NAMES = ("ingram-micro", "westcon-comstor", "partners4it", "ismt", "cetit")
 
 _NUMBERED = re.compile(r"^\d{1,2}\.\s+\S")

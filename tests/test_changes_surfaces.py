@@ -15,9 +15,9 @@ import jsonschema
 import pytest
 from sqlmodel import Session, select
 
-from monitor.config import load_config
-from monitor.db import open_db
-from monitor.models import Change, Version
+from monitor.config.settings import load_config
+from monitor.store.db import open_db
+from monitor.store.models import Change, Version
 from tests.conftest import REPO, run_cli
 
 SCHEMA = json.loads((REPO / "docs" / "changes.schema.json").read_text("utf-8"))

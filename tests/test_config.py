@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import ConfigError, load_config, parse_config
+from monitor.config.settings import ConfigError, load_config, parse_config
 from tests.conftest import REPO, run_cli
 
 GOOD = """

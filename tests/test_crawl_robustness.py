@@ -7,9 +7,9 @@ import socket
 
 from sqlmodel import Session, select
 
-from monitor.config import load_config
-from monitor.db import open_db
-from monitor.models import Fetch, Source, Version
+from monitor.config.settings import load_config
+from monitor.store.db import open_db
+from monitor.store.models import Fetch, Source, Version
 from tests.conftest import REPO, run_cli
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from monitor.archive import Archive
-from monitor.config import load_config
-from monitor.db import open_db
-from monitor.models import Change, Fetch, Version
+from monitor.archive.blobs import Archive
+from monitor.config.settings import load_config
+from monitor.store.db import open_db
+from monitor.store.models import Change, Fetch, Version
 from tests.conftest import run_cli
 
 

@@ -8,8 +8,8 @@ import pytest
 from conftest import run_cli
 from digest_support import SUBSCRIPTION_TOML, SMTPServer, mail_toml, seed_history, write_config
 
-from monitor.config import load_config
-from monitor.db import open_db
+from monitor.config.settings import load_config
+from monitor.store.db import open_db
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 

@@ -16,10 +16,10 @@ from conftest import run_cli
 from digest_support import SMTPServer, seed_history, write_config
 from sqlmodel import Session, select
 
-from monitor.config import load_config
-from monitor.db import open_db
-from monitor.digest_send import FAULT_ENV, send_due_digests
-from monitor.outbox import DigestMessage
+from monitor.config.settings import load_config
+from monitor.digest.send import FAULT_ENV, send_due_digests
+from monitor.store.db import open_db
+from monitor.store.outbox import DigestMessage
 
 
 def only_message(engine) -> DigestMessage:

@@ -20,11 +20,11 @@ from digest_support import (
 )
 from sqlmodel import Session, select
 
-from monitor.config import ConfigError, load_config
-from monitor.db import open_db
-from monitor.demo_site import seed_text
-from monitor.digest_send import due_subscriptions, send_due_digests
-from monitor.outbox import DigestEntry, DigestMessage
+from monitor.config.settings import ConfigError, load_config
+from monitor.devtools.site import seed_text
+from monitor.digest.send import due_subscriptions, send_due_digests
+from monitor.store.db import open_db
+from monitor.store.outbox import DigestEntry, DigestMessage
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)

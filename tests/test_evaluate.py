@@ -6,7 +6,7 @@ import random
 
 from bs4 import BeautifulSoup
 
-from monitor.evaluate import DEFAULT_FIXTURES, Fixtures, clean_page, evaluate, notice_markup
+from monitor.devtools.evaluate import DEFAULT_FIXTURES, Fixtures, clean_page, evaluate, notice_markup
 from tests.conftest import run_cli
 
 

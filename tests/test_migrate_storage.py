@@ -15,9 +15,9 @@ import sys
 from sqlalchemy import func, select, text
 from sqlmodel import Session
 
-from monitor.archive import Archive
-from monitor.db import open_db
-from monitor.models import Blob, Fetch, Version
+from monitor.archive.blobs import Archive
+from monitor.store.db import open_db
+from monitor.store.models import Blob, Fetch, Version
 from tests.conftest import REPO, run_cli
 from tests.scale_support import fresh_postgres, wait_for
 

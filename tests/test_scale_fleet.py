@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from monitor.config import load_config
-from monitor.db import open_db
-from monitor.demo_fleet import FleetSites
-from monitor.fleet_tables import CycleItem
-from monitor.frontier import Frontier
-from monitor.models import Fetch, Version
+from monitor.config.settings import load_config
+from monitor.devtools.fleet_site import FleetSites
+from monitor.fleet.frontier import Frontier
+from monitor.store.db import open_db
+from monitor.store.fleet_tables import CycleItem
+from monitor.store.models import Fetch, Version
 from tests.conftest import run_cli
 from tests.scale_support import REDIS_URL, fresh_postgres, redis_prefix, start_worker, wait_for
 

@@ -6,8 +6,8 @@ from alembic import command
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from monitor.db import make_engine, open_db
-from monitor.schema import alembic_config, current_revision, head_revision, schema_diff
+from monitor.store.db import make_engine, open_db
+from monitor.store.schema import alembic_config, current_revision, head_revision, schema_diff
 from tests.conftest import run_cli
 
 

@@ -6,11 +6,11 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
-from monitor.config import load_config
-from monitor.daemon import ScheduledJobs
-from monitor.db import open_db
-from monitor.schedule import SchedulePlan
-from monitor.status import source_statuses
+from monitor.config.settings import load_config
+from monitor.schedule.daemon import ScheduledJobs
+from monitor.schedule.plan import SchedulePlan
+from monitor.schedule.status import source_statuses
+from monitor.store.db import open_db
 from tests.conftest import run_cli
 
 

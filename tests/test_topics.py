@@ -7,7 +7,7 @@ import tomllib
 import pytest
 from seed_docs import seed_document
 
-from monitor.topics import TOPICS_FILE, tag_clause, topic_names
+from monitor.diff.topics import TOPICS_FILE, tag_clause, topic_names
 
 REQUIRED = {"data_categories", "purposes", "legal_basis", "recipients", "international_transfers",
             "retention", "data_subject_rights", "cookies_tracking", "profiling", "security", "children",

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from monitor.demo_site import NoticeSite, SitePage, seed_text
+from monitor.devtools.site import NoticeSite, SitePage, seed_text
 from monitor.web.app import WebSettings, create_app
 from monitor.web.security import Credentials, UnsafeBinding, credentials_for
 from tests.conftest import run_cli
@@ -267,8 +267,8 @@ def test_user_templates_override_the_shipped_ones(history, tmp_path):
 def test_overview_shows_the_fleet_in_scale_mode(history, tmp_path):
     import uuid
 
-    from monitor.config import LoadedConfig, parse_config
-    from monitor.fleet_status import fleet_status
+    from monitor.config.settings import LoadedConfig, parse_config
+    from monitor.fleet.state import fleet_status
 
     prefix = f"nwtest-{uuid.uuid4().hex[:8]}"
     config = parse_config(f'[frontier]\nredis = "redis://127.0.0.1:6379/0"\nkey_prefix = "{prefix}"\n', "t.toml")

@@ -17,8 +17,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from monitor.cycle import run_cycle_subprocess
-from monitor.demo_site import NoticeSite, SitePage, seed_text
+from monitor.devtools.site import NoticeSite, SitePage, seed_text
+from monitor.schedule.cycle import run_cycle_subprocess
 from tests.conftest import REPO
 
 CHROMIUM = "/usr/bin/chromium"

@@ -10,7 +10,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitor.demo_site import NoticeSite, SitePage, seed_text
+from monitor.devtools.site import NoticeSite, SitePage, seed_text
 from monitor.web.app import WebSettings, create_app
 from tests.conftest import BACKENDS
 from tests.web_history import History, fresh_postgres_database

@@ -15,12 +15,12 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
-from crawler.items import FetchItem
-from monitor.archive import Archive
-from monitor.config import SourceConfig, load_config
-from monitor.db import open_db
-from monitor.demo_site import NoticeSite
-from monitor.record import RecordResult, record_fetch, sync_sources
+from monitor.archive.blobs import Archive
+from monitor.config.settings import SourceConfig, load_config
+from monitor.core import FetchResult
+from monitor.devtools.site import NoticeSite
+from monitor.store.db import open_db
+from monitor.store.record import RecordResult, record_fetch, sync_sources
 from tests.conftest import POSTGRES_URL
 
 
@@ -47,13 +47,13 @@ class History:
         page = self.site.pages[page_id]
         url = self.site.url_for(page_id)
         if status != 200 or error:
-            item = FetchItem(source_id=page_id, url=url, fetched_at=self.now, status=status,
+            item = FetchResult(source_id=page_id, url=url, fetched_at=self.now, status=status,
                              error=error or f"HTTP {status}")
         else:
             body = page.body()
             stored = self.archive.put(body)
-            item = FetchItem(source_id=page_id, url=url, final_url=final_url or url, fetched_at=self.now, status=200,
-                             headers={"Content-Type": page.content_type}, body=body, blob_sha256=stored.sha256)
+            item = FetchResult(source_id=page_id, url=url, final_url=final_url or url, fetched_at=self.now, status=200,
+                             headers={"Content-Type": page.content_type}, body=body, archived=stored)
         return record_fetch(self.engine, item, self.sources[page_id], min_text_chars=200)
 
     def cycle(self, hours: float = 24) -> dict[str, RecordResult]:

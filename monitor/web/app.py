@@ -29,8 +29,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from monitor.archive import Archive, ArchiveError
-from monitor.query import CHANGES_SCHEMA, list_changes
-from monitor.search_index import SearchHit, backend_for, ensure_index, query_terms, search
+from monitor.core import Standing
+from monitor.store import CHANGES_SCHEMA, SearchHit, backend_for, ensure_index, list_changes, query_terms, search
 from monitor.web import views
 from monitor.web.charts import date_chart, sparkline
 from monitor.web.feeds import feed_entries
@@ -42,7 +42,6 @@ SourceId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80,
 Number = Annotated[int, Path(ge=1, le=MAX_INT, description="version number")]
 Span = Annotated[str, Path(pattern=r"^[0-9]{1,9}\.\.[0-9]{1,9}$", description="`old..new` version numbers")]
 Sort = Literal["company", "status", "last_check", "last_change", "versions"]
-Status = Literal["ok", "failing", "gone", "moved", "stale"]
 Limit = Annotated[int, Query(ge=1, le=5000)]
 Offset = Annotated[int, Query(ge=0, le=MAX_INT)]
 Filter = Annotated[str | None, Query(max_length=80)]
@@ -58,7 +57,7 @@ class WebSettings:
                  credentials: Credentials | None = None, index_on_start: bool = False,
                  fleet: Callable[[], dict] | None = None) -> None:
         self.archive = archive
-        self.fleet = fleet  # scale mode: the fleet's state (monitor.fleet_status) for the overview
+        self.fleet = fleet  # scale mode: the fleet's state (monitor.fleet.state) for the overview
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.stale_after = stale_after
         self.templates = templates
@@ -110,6 +109,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
     """The ASGI app over `engine` (and the archive in `settings`)."""
     settings = settings or WebSettings()
     env = environment(settings.templates)
+    env.globals["standings"] = [standing.value for standing in Standing]
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -146,7 +146,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         return data
 
     @app.get("/", response_class=HTMLResponse, tags=["pages"], summary="Overview of every notice")
-    def overview_page(sort: Sort = "company", order: Literal["asc", "desc"] = "asc", status: Status | None = None,
+    def overview_page(sort: Sort = "company", order: Literal["asc", "desc"] = "asc", status: Standing | None = None,
                       q: Annotated[str | None, Query(max_length=200)] = None, limit: Limit = 200,
                       offset: Offset = 0):
         data = overview_data(sort, order, status, q, limit, offset)
@@ -157,7 +157,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         return page("overview.html", data=data, title="Notices")
 
     @app.get("/api/notices", tags=["api"], summary="Overview of every notice (JSON)")
-    def overview_api(sort: Sort = "company", order: Literal["asc", "desc"] = "asc", status: Status | None = None,
+    def overview_api(sort: Sort = "company", order: Literal["asc", "desc"] = "asc", status: Standing | None = None,
                      q: Annotated[str | None, Query(max_length=200)] = None, limit: Limit = 200,
                      offset: Offset = 0) -> dict:
         data = overview_data(sort, order, status, q, limit, offset)
