@@ -17,8 +17,12 @@ from monitor.core.enums import (
 )
 from monitor.core.fetched import ArchivedBody, FetchResult
 from monitor.core.logfmt import log_event, setup_logging
+from monitor.core.templates import TEMPLATES_ENV, shipped_templates, template_dirs
 
 __all__ = [
+    "TEMPLATES_ENV",
+    "shipped_templates",
+    "template_dirs",
     "ACCEPTED_OUTCOMES",
     "BLOCK_KINDS",
     "SIGNIFICANCE_ORDER",

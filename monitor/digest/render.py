@@ -22,17 +22,17 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from monitor.config import MailConfig, SubscriptionConfig
+from monitor.core import shipped_templates
 from monitor.diff import inline_text
 from monitor.digest.view import DigestView
 
-BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TEXT_TEMPLATE, HTML_TEMPLATE, STRINGS = "digest/digest.txt.j2", "digest/digest.html.j2", "digest/strings.toml"
 
 
 @functools.lru_cache(maxsize=8)
 def template_env(user_dir: str | None = None) -> Environment:
     """Jinja environment searching the user's directory first, then the built-in templates."""
-    paths = [p for p in (user_dir, str(BUILTIN_TEMPLATES)) if p]
+    paths = [p for p in (user_dir, str(shipped_templates())) if p]
     env = Environment(loader=FileSystemLoader(paths), autoescape=select_autoescape(["html", "html.j2"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["wrap"] = wrap
@@ -44,7 +44,7 @@ def template_env(user_dir: str | None = None) -> Environment:
 @functools.lru_cache(maxsize=8)
 def chrome_strings(language: str, user_dir: str | None = None) -> dict[str, str]:
     """The digest's fixed wording in one language; a user's strings.toml overrides single keys."""
-    with open(BUILTIN_TEMPLATES / STRINGS, "rb") as fh:
+    with open(shipped_templates() / STRINGS, "rb") as fh:
         strings = tomllib.load(fh)
     merged = dict(strings["en"])
     merged.update(strings.get(language, {}))
