@@ -33,10 +33,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import SQLModel  # noqa: E402
 
 from monitor.devtools import FleetSites  # noqa: E402
-from monitor.store import (
-    CycleItem,  # noqa: E402
-    open_db,  # noqa: E402
-)
+from monitor.store import CycleItem, open_db  # noqa: E402
 
 POSTGRES = os.environ.get("NOTICEWATCH_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("NOTICEWATCH_BENCH_REDIS", "redis://127.0.0.1:6379/0")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from monitor.config.settings import ConfigError, load_config, parse_config
-from tests.conftest import REPO, run_cli
+from tests.support import REPO, run_cli
 
 GOOD = """
 [[source]]

@@ -11,7 +11,7 @@ from monitor.archive.blobs import Archive
 from monitor.config.settings import load_config
 from monitor.store.db import open_db
 from monitor.store.models import Change, Fetch, Version
-from tests.conftest import run_cli
+from tests.support import run_cli
 
 
 def _state(config: Path):

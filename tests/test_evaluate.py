@@ -7,7 +7,7 @@ import random
 from bs4 import BeautifulSoup
 
 from monitor.devtools.evaluate import DEFAULT_FIXTURES, Fixtures, clean_page, evaluate, notice_markup
-from tests.conftest import run_cli
+from tests.support import run_cli
 
 
 def test_evaluation_meets_the_targets_on_every_fixture():

@@ -14,8 +14,8 @@ from monitor.devtools.evaluate import DEFAULT_FIXTURES, Fixtures
 from monitor.devtools.site import SEED_NAMES, NoticeSite, SitePage, notice_html_body, seed_text
 from monitor.store.db import open_db
 from monitor.store.models import Source, Version
-from monitor.store.query import source_problems
-from tests.conftest import run_cli
+from monitor.store.standing import source_problems
+from tests.support import run_cli
 
 FIXTURES = Fixtures(DEFAULT_FIXTURES)
 

@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 
 from monitor.fleet.enqueue import interleave_hosts
 from monitor.fleet.frontier import Frontier, member, parse_member
-from tests.conftest import run_cli
-from tests.scale_support import REDIS_URL, redis_prefix
+from tests.support import REDIS_URL, redis_prefix, run_cli
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from monitor.core import ExitCode
 from monitor.store.db import open_db
 from monitor.store.lock import CrawlLock, acquire, claim_sources, holders, lock_name, release, renew
 from monitor.store.models import Fetch
-from tests.conftest import REPO, run_cli
+from tests.support import REPO, run_cli
 
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ from monitor.devtools.pdf_writer import write_pdf
 from monitor.devtools.site import NoticeSite, SitePage
 from monitor.extract import text_sha256
 from monitor.extract.html import extract_document
-from tests.conftest import run_cli
+from tests.support import run_cli
 
 BLOCKS = [("heading", "Privacyverklaring Voorbeeld B.V."),
           ("paragraph", "Wij verwerken persoonsgegevens van klanten, leveranciers en sollicitanten. " * 6),

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from monitor.config.settings import load_config
 from monitor.store.db import open_db
 from monitor.store.models import Change, Fetch, Version
-from tests.conftest import REPO, run_cli
+from tests.support import REPO, run_cli
 
 SCHEMA = json.loads((REPO / "docs" / "changes.schema.json").read_text("utf-8"))
 ITEM_OLD = "Bedrijfsgegevens (bijvoorbeeld postadres en KvK-nummer)"

@@ -17,7 +17,7 @@ from monitor.store.fleet_tables import CrawlCycle, CycleItem
 from monitor.store.leader import Leadership
 from monitor.store.models import Blob, Fetch, Version
 from monitor.store.record import AlreadyRecorded, record_fetch, sync_sources
-from tests.scale_support import fresh_postgres
+from tests.support import fresh_postgres
 
 CONFIG = """
 [[source]]

@@ -8,7 +8,7 @@ from sqlmodel import SQLModel
 
 from monitor.store.db import make_engine, open_db
 from monitor.store.schema import alembic_config, current_revision, head_revision, schema_diff
-from tests.conftest import run_cli
+from tests.support import run_cli
 
 
 def test_migrations_build_exactly_the_models_schema(db_url):

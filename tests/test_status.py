@@ -11,7 +11,7 @@ from monitor.schedule.daemon import ScheduledJobs
 from monitor.schedule.plan import SchedulePlan
 from monitor.schedule.status import source_statuses
 from monitor.store.db import open_db
-from tests.conftest import run_cli
+from tests.support import run_cli
 
 
 def status_json(config) -> tuple[int, dict]:

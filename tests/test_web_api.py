@@ -17,8 +17,8 @@ from sqlalchemy import text
 from monitor.devtools.site import NoticeSite, SitePage, seed_text
 from monitor.web.app import WebSettings, create_app
 from monitor.web.security import Credentials, UnsafeBinding, credentials_for
-from tests.conftest import run_cli
-from tests.web_history import History
+from tests.support import run_cli
+from tests.support.web_history import History
 
 US_OLD = "We bewaren uw persoonlijke gegevens"
 US_NEW = "We bewaren uw persoonlijke gegevens, ook in de Verenigde Staten,"

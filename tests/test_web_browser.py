@@ -19,7 +19,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from monitor.devtools.site import NoticeSite, SitePage, seed_text
 from monitor.schedule.cycle import run_cycle_subprocess
-from tests.conftest import REPO
+from tests.support import REPO
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -36,7 +36,8 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     if web.templates:
         base = loaded.path.parent if loaded.path else None
         templates = str(base / web.templates) if base else web.templates
-    settings = WebSettings(archive=Archive(loaded.snapshots_dir), stale_after=dt.timedelta(seconds=loaded.config.schedule.stale_after),
+    settings = WebSettings(archive=Archive(loaded.snapshots_dir),
+                           stale_after=dt.timedelta(seconds=loaded.config.schedule.stale_after),
                            templates=templates, credentials=credentials, index_on_start=True,
                            fleet=_fleet_view(ctx))
     app = create_app(ctx.engine, settings)

@@ -21,6 +21,7 @@ from w3lib.encoding import html_body_declared_encoding, http_content_type_encodi
 
 from monitor.core import Block, Document
 from monitor.extract.noise import link_target, normalise_text, rules_of
+from monitor.extract.pdf import extract_pdf
 
 __all__ = ["decode_body", "extract_document", "extract_html", "extract_plain_text", "normalise_text"]
 
@@ -66,8 +67,6 @@ def extract_document(body: bytes, content_type: str | None = None, *, select: It
     """Extract the notice from a raw body (HTML, PDF or plain text); `url` is the page's address."""
     media = _media_type(content_type)
     if media == "application/pdf" or body[:1024].lstrip().startswith(b"%PDF-"):
-        from monitor.extract.pdf import extract_pdf
-
         return extract_pdf(body, language=language)
     text = decode_body(body, content_type)
     if media == "text/plain":

@@ -18,6 +18,8 @@ from monitor.store import (  # noqa: F401  (register every table on SQLModel.met
     search,
     standing,
 )
+from monitor.store.leader import advisory_lock
+from monitor.store.schema import SchemaMismatch, ensure_schema
 
 
 class StorageError(Exception):
@@ -52,9 +54,6 @@ SCHEMA_LOCK = "noticewatch.schema"
 
 def init_db(engine: Engine) -> None:
     """Build a fresh database with the migrations; refuse one whose schema revision is not the code's."""
-    from monitor.store.leader import advisory_lock
-    from monitor.store.schema import SchemaMismatch, ensure_schema
-
     try:
         with advisory_lock(engine, SCHEMA_LOCK):
             ensure_schema(engine)

@@ -21,6 +21,7 @@ from sqlmodel import SQLModel
 
 from monitor.archive import Archive, ArchiveError
 from monitor.store.db import StorageError
+from monitor.store.models import Blob
 
 
 @dataclass
@@ -145,8 +146,6 @@ def copy_database(source: Engine, target: Engine, batch: int = 500,
 
 def copy_snapshots(source: Engine, from_dir: Path, to_dir: Path, report: MigrationReport) -> None:
     """Copy every blob the database refers to, verifying each file's sha256 in the target."""
-    from monitor.store.models import Blob
-
     old, new = Archive(from_dir), Archive(to_dir)
     new.check_writable()
     with source.connect() as conn:

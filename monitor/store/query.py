@@ -12,8 +12,9 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from monitor.core import SIGNIFICANCE_ORDER, iso_utc
+from monitor.core import SIGNIFICANCE_ORDER, Document, iso_utc
 from monitor.diff import CHANGE_KINDS, FLAG_NAMES
+from monitor.store.derive import change_fields
 from monitor.store.models import Change, Source, Version
 
 CHANGES_SCHEMA = "noticewatch.changes/2"
@@ -55,9 +56,6 @@ def change_record(change: Change, source: Source | None, old: Version, new: Vers
 
 def versions_record(session: Session, source_id: str, old: Version, new: Version) -> dict:
     """Any two versions of a source compared now, in the shape of `change_record` (`id` is null)."""
-    from monitor.core import Document
-    from monitor.store.derive import change_fields
-
     source = session.get(Source, source_id)
     fields = change_fields(old, new, Document.from_json(new.document_json),
                            language=source.language if source else None, fetched_at=new.created_at)
@@ -106,9 +104,3 @@ def find_version(session: Session, source_id: str, *, number: int | None = None,
         query = query.where(Version.created_at <= at)
     return session.exec(query.order_by(Version.number.desc()).limit(1)).first()
 
-
-def source_problems(session: Session) -> list[dict]:
-    """Sources that are gone, moved, suspicious or failing (see monitor/source_status.py)."""
-    from monitor.store.standing import source_problems as problems
-
-    return problems(session)

@@ -32,6 +32,7 @@ from monitor.store import (
 from monitor.web.blame import clause_origins
 
 STATUSES = tuple(Standing)
+PROBLEM_OUTCOMES = (FetchOutcome.FAILED, FetchOutcome.SUSPICIOUS)
 SORT_KEYS = ("company", "status", "last_check", "last_change", "versions")
 OPS = {-1: "del", 0: "same", 1: "ins"}
 _found_dates: dict[tuple[int, str], str | None] = {}
@@ -218,7 +219,8 @@ def notice(session: Session, source_id: str, *, now: dt.datetime, stale_after: d
                            Version.text_sha256, Version.notice_date_json, Version.blob_sha256)
                     .where(Version.source_id == source_id).order_by(Version.number)).all()]
     problems = [{"fetched_at": iso_utc(f.fetched_at), "status": f.status, "error": f.error, "url": f.url}
-                for f in session.exec(select(Fetch).where(Fetch.source_id == source_id, Fetch.outcome == FetchOutcome.FAILED)
+                for f in session.exec(select(Fetch).where(Fetch.source_id == source_id,
+                                                          Fetch.outcome.in_(PROBLEM_OUTCOMES))
                                       .order_by(Fetch.id.desc()).limit(200))]
     number_of = {vid: n for vid, n in session.exec(select(Version.id, Version.number)
                                                    .where(Version.source_id == source_id))}

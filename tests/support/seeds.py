@@ -9,19 +9,15 @@ Rules: blocks are separated by blank lines; lines starting with '#' or short num
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-from monitor.core.document import Block, Document
+from monitor.core import Block, Document
+from monitor.devtools import SEED_NAMES as SEED_TITLES
+from monitor.devtools import seed_text
 
-SEEDS_DIR = Path(__file__).resolve().parent.parent / "monitor" / "devtools" / "seeds"
-SEED_NAMES = ("ingram-micro", "westcon-comstor", "partners4it", "ismt", "cetit")
+SEED_NAMES = tuple(SEED_TITLES)
 
 _NUMBERED = re.compile(r"^\d{1,2}\.\s+\S")
 _BULLET = re.compile(r"^\s*[•\-*]\s+")
-
-
-def seed_text(name: str) -> str:
-    return (SEEDS_DIR / f"{name}.txt").read_text(encoding="utf-8")
 
 
 def _classify(line: str) -> tuple[str, int, str]:

@@ -8,12 +8,9 @@ controllable time, so a test gets versions, changes and fetch problems without r
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from monitor.archive.blobs import Archive
 from monitor.config.settings import SourceConfig, load_config
@@ -21,7 +18,6 @@ from monitor.core import FetchResult
 from monitor.devtools.site import NoticeSite
 from monitor.store.db import open_db
 from monitor.store.record import RecordResult, record_fetch, sync_sources
-from tests.conftest import POSTGRES_URL
 
 
 class History:
@@ -61,19 +57,3 @@ class History:
         results = {page_id: self.record(page_id) for page_id in self.site.pages}
         self.now += dt.timedelta(hours=hours)
         return results
-
-
-def fresh_postgres_database() -> tuple[str, Callable[[], None]]:
-    """A new, empty PostgreSQL database (for fixtures wider than one test) and its dropper."""
-    admin_url = make_url(POSTGRES_URL)
-    name = f"nwweb_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return admin_url.set(database=name).render_as_string(hide_password=False), drop

@@ -1,25 +1,22 @@
 """The sample digest in docs/: seed notices with real edits, through the real pipeline and templates.
 
-`PYTHONPATH=. python tests/digest_sample.py` rewrites docs/sample-digest.{txt,html}; a test checks
+`python -m tests.support.digest_sample` rewrites docs/sample-digest.{txt,html}; a test checks
 that the committed files are what the code renders today.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import sys
 import tempfile
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from digest_support import record_failures, seed_history, write_config  # noqa: E402
 
 from monitor.config.settings import load_config  # noqa: E402
 from monitor.digest.send import preview  # noqa: E402
 from monitor.store.db import open_db  # noqa: E402
+from tests.support.digest import record_failures, seed_history  # noqa: E402
+from tests.support.smtp import write_config
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 SAMPLE_NOW = dt.datetime(2026, 3, 2, 7, 0, tzinfo=dt.UTC)
 SAMPLE_SUBSCRIPTION = """
 [[subscription]]
