@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from monitor.archive import Archive, ArchiveError
+from monitor.config import ScheduleConfig
 from monitor.core import Standing
 from monitor.store import CHANGES_SCHEMA, SearchHit, backend_for, ensure_index, list_changes, query_terms, search
 from monitor.web import views
@@ -49,11 +50,14 @@ SearchQ = Annotated[str | None, Query(max_length=500)]
 SPAN = re.compile(r"^([0-9]{1,9})\.\.([0-9]{1,9})$")
 
 
+DEFAULT_STALE_AFTER = dt.timedelta(seconds=ScheduleConfig().stale_after)  # the one staleness rule's default
+
+
 class WebSettings:
     """What the app needs besides the database: archive, clock, staleness, templates, credentials."""
 
     def __init__(self, *, archive: Archive | None = None, clock: Callable[[], dt.datetime] | None = None,
-                 stale_after: dt.timedelta = dt.timedelta(days=3), templates: str | None = None,
+                 stale_after: dt.timedelta = DEFAULT_STALE_AFTER, templates: str | None = None,
                  credentials: Credentials | None = None, index_on_start: bool = False,
                  fleet: Callable[[], dict] | None = None) -> None:
         self.archive = archive

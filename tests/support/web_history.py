@@ -48,8 +48,10 @@ class History:
         else:
             body = page.body()
             stored = self.archive.put(body)
+            moved = final_url is not None and final_url != url  # as the spider reports a 301/308
             item = FetchResult(source_id=page_id, url=url, final_url=final_url or url, fetched_at=self.now, status=200,
-                             headers={"Content-Type": page.content_type}, body=body, archived=stored)
+                               headers={"Content-Type": page.content_type}, body=body, archived=stored,
+                               moved_to=final_url if moved else None, moved_from=url if moved else None)
         return record_fetch(self.engine, item, self.sources[page_id], min_text_chars=200)
 
     def cycle(self, hours: float = 24) -> dict[str, RecordResult]:
