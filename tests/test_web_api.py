@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from monitor.devtools.site import NoticeSite, SitePage, seed_text
-from monitor.web.app import WebSettings, create_app
+from monitor.web import WebSettings, create_app
 from monitor.web.security import Credentials, UnsafeBinding, credentials_for
 from tests.support import run_cli
 from tests.support.web_history import History

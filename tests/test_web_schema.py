@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from monitor.devtools.site import NoticeSite, SitePage, seed_text
-from monitor.web.app import WebSettings, create_app
+from monitor.web import WebSettings, create_app
 from tests.support import BACKENDS, fresh_postgres
 from tests.support.web_history import History
 

@@ -39,7 +39,7 @@ from monitor.store.record import (
 )
 from monitor.store.reextract import reextract
 from monitor.store.schema import upgrade
-from monitor.store.search import SearchHit, backend_for, ensure_index, query_terms, search
+from monitor.store.search import SearchBackend, SearchHit, backend_for, ensure_index, query_terms, search
 from monitor.store.standing import (
     GONE_STATUSES,
     FetchState,
@@ -67,6 +67,7 @@ __all__ = [
     "READ_INDEXES",
     "RecordResult",
     "SCHEMA_LOCK",
+    "SearchBackend",
     "SearchHit",
     "Source",
     "SourceStanding",

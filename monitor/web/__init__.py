@@ -1,6 +1,7 @@
 """The history browser: a read-only web app (pages, JSON API, Atom feeds) over the database and archive."""
 
-from monitor.web.app import WebSettings, create_app
+from monitor.web.app import create_app
+from monitor.web.context import WebSettings
 from monitor.web.security import UnsafeBinding, credentials_for
 
 __all__ = ["UnsafeBinding", "WebSettings", "create_app", "credentials_for"]
