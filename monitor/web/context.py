@@ -4,15 +4,17 @@ query types, and small helpers (a page, an attachment, a version span, control-f
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from monitor.archive import Archive
 from monitor.config import ScheduleConfig
@@ -31,6 +33,7 @@ Offset = Annotated[int, Query(ge=0, le=MAX_INT)]
 Filter = Annotated[str | None, Query(max_length=80)]
 SearchQ = Annotated[str | None, Query(max_length=500)]
 SPAN = re.compile(r"^([0-9]{1,9})\.\.([0-9]{1,9})$")
+T = TypeVar("T")
 DEFAULT_STALE_AFTER = dt.timedelta(seconds=ScheduleConfig().stale_after)  # the one staleness rule's default
 
 
@@ -58,6 +61,11 @@ class WebContext:
     settings: WebSettings
     env: Environment
     backend: SearchBackend
+
+    def read(self, view: Callable[..., T], *args, **kwargs) -> T:
+        """`view(session, *args, **kwargs)` in a session of its own (every view in monitor/web/views.py)."""
+        with Session(self.engine) as session:
+            return view(session, *args, **kwargs)
 
     def page(self, template: str, status_code: int = 200, **context) -> HTMLResponse:
         return HTMLResponse(self.env.get_template(f"web/{template}").render(**context), status_code=status_code)
@@ -93,3 +101,19 @@ def attachment(body: bytes, filename: str, media_type: str) -> Response:
     return Response(body, media_type=media_type, headers={
         "content-disposition": f'attachment; filename="{safe_name}"',
         "content-security-policy": ATTACHMENT_CSP, "x-content-type-options": "nosniff"})
+
+
+def page_and_api(router: APIRouter, path: str, template: str, *, summary: str,
+                 title: Callable[[dict], str]) -> Callable:
+    """Register a data function twice: as the HTML page at `path` and as its JSON twin at `/api` + `path`."""
+    def register(data: Callable[..., dict]) -> Callable[..., dict]:
+        @functools.wraps(data)
+        def html_page(*args, **kwargs) -> HTMLResponse:
+            found = data(*args, **kwargs)
+            return kwargs["ctx"].page(template, data=found, title=title(found))
+
+        router.get(path, response_class=HTMLResponse, tags=["pages"], summary=summary)(html_page)
+        router.get("/api" + path, tags=["api"], summary=f"{summary} (JSON)")(data)
+        return data
+
+    return register

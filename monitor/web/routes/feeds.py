@@ -35,11 +35,7 @@ def feed_all(ctx: Ctx, request: Request):
     return feed(ctx, request, None)
 
 
-@router.get(
-    "/notices/{source}/changes.atom",
-    tags=["feeds"],
-    summary="Atom feed of one notice's changes",
-    response_class=Response,
-)
+@router.get("/notices/{source}/changes.atom", tags=["feeds"], summary="Atom feed of one notice's changes",
+            response_class=Response)
 def feed_notice(ctx: Ctx, request: Request, source: SourceId):
     return feed(ctx, request, source)

@@ -6,19 +6,17 @@ from urllib.parse import quote
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session
 
 from monitor.archive import ArchiveError
 from monitor.web import views
 from monitor.web.charts import date_chart
-from monitor.web.context import Ctx, Number, SourceId, WebContext, attachment
+from monitor.web.context import Ctx, Number, SourceId, WebContext, attachment, page_and_api
 
 router = APIRouter()
 
 
 def notice_data(ctx: WebContext, source: str) -> dict:
-    with Session(ctx.engine) as session:
-        return views.notice(session, source, now=ctx.settings.clock(), stale_after=ctx.settings.stale_after)
+    return ctx.read(views.notice, source, now=ctx.settings.clock(), stale_after=ctx.settings.stale_after)
 
 
 @router.get("/notices/{source}", response_class=HTMLResponse, tags=["pages"], summary="One notice")
@@ -27,13 +25,8 @@ def notice_page(ctx: Ctx, source: SourceId):
     return ctx.page("notice.html", data=data, chart=date_chart(views.date_rows(data)), title=data["company"])
 
 
-@router.get(
-    "/sources/{source}",
-    tags=["pages"],
-    summary="Alias of /notices/{source} (digest links)",
-    response_class=RedirectResponse,
-    status_code=308,
-)
+@router.get("/sources/{source}", tags=["pages"], summary="Alias of /notices/{source} (digest links)",
+            response_class=RedirectResponse, status_code=308)
 def source_alias(source: SourceId):
     return RedirectResponse(f"/notices/{quote(source)}", status_code=308)
 
@@ -43,33 +36,16 @@ def notice_api(ctx: Ctx, source: SourceId) -> dict:
     return notice_data(ctx, source)
 
 
-def version_data(ctx: WebContext, source: str, number: int) -> dict:
-    with Session(ctx.engine) as session:
-        return views.version_page(session, source, number)
+@page_and_api(router, "/notices/{source}/versions/{number}", "version.html", summary="A version's text",
+              title=lambda data: f"{data['company']} v{data['number']}")
+def version(ctx: Ctx, source: SourceId, number: Number) -> dict:
+    return ctx.read(views.version_page, source, number)
 
 
-@router.get(
-    "/notices/{source}/versions/{number}", response_class=HTMLResponse, tags=["pages"], summary="A version's text"
-)
-def version_html(ctx: Ctx, source: SourceId, number: Number):
-    data = version_data(ctx, source, number)
-    return ctx.page("version.html", data=data, title=f"{data['company']} v{number}")
-
-
-@router.get("/api/notices/{source}/versions/{number}", tags=["api"], summary="A version's text (JSON)")
-def version_api(ctx: Ctx, source: SourceId, number: Number) -> dict:
-    return version_data(ctx, source, number)
-
-
-@router.get(
-    "/notices/{source}/versions/{number}/raw",
-    tags=["pages"],
-    summary="The raw snapshot (download)",
-    response_class=Response,
-)
+@router.get("/notices/{source}/versions/{number}/raw", tags=["pages"], summary="The raw snapshot (download)",
+            response_class=Response)
 def version_raw(ctx: Ctx, source: SourceId, number: Number):
-    with Session(ctx.engine) as session:
-        sha256 = views.raw_blob(session, source, number)
+    sha256 = ctx.read(views.raw_blob, source, number)
     if ctx.settings.archive is None:
         raise views.NotFound("no snapshot archive configured")
     try:
@@ -79,33 +55,15 @@ def version_raw(ctx: Ctx, source: SourceId, number: Number):
     return attachment(body, f"{source}-v{number}-{sha256[:12]}.raw", "application/octet-stream")
 
 
-@router.get(
-    "/notices/{source}/versions/{number}/markdown",
-    tags=["pages"],
-    summary="A version as Markdown",
-    response_class=Response,
-)
+@router.get("/notices/{source}/versions/{number}/markdown", tags=["pages"], summary="A version as Markdown",
+            response_class=Response)
 def version_markdown(ctx: Ctx, source: SourceId, number: Number):
-    data = version_data(ctx, source, number)
+    data = ctx.read(views.version_page, source, number)
     return attachment(data["markdown"].encode("utf-8"), f"{source}-v{number}.md", "text/markdown; charset=utf-8")
 
 
-def blame_data(ctx: WebContext, source: str, number: int) -> dict:
-    with Session(ctx.engine) as session:
-        return views.blame_page(session, source, number)
-
-
-@router.get(
-    "/notices/{source}/versions/{number}/blame",
-    response_class=HTMLResponse,
-    tags=["pages"],
-    summary="Clause history of a version",
-)
-def blame_html(ctx: Ctx, source: SourceId, number: Number):
-    data = blame_data(ctx, source, number)
-    return ctx.page("blame.html", data=data, title=f"{data['company']} v{number}: clause history")
-
-
-@router.get("/api/notices/{source}/versions/{number}/blame", tags=["api"], summary="Clause history (JSON)")
-def blame_api(ctx: Ctx, source: SourceId, number: Number) -> dict:
-    return blame_data(ctx, source, number)
+@page_and_api(router, "/notices/{source}/versions/{number}/blame", "blame.html",
+              summary="Clause history of a version",
+              title=lambda data: f"{data['company']} v{data['number']}: clause history")
+def blame(ctx: Ctx, source: SourceId, number: Number) -> dict:
+    return ctx.read(views.blame_page, source, number)

@@ -21,15 +21,8 @@ def overview_data(
     ctx: WebContext, sort: str, order: str, status: str | None, q: str | None, limit: int, offset: int
 ) -> dict:
     with Session(ctx.engine) as session:
-        data = views.overview(
-            session,
-            now=ctx.settings.clock(),
-            stale_after=ctx.settings.stale_after,
-            sort=sort,
-            descending=order == "desc",
-            status=status,
-            query=clean_text(q),
-        )
+        data = views.overview(session, now=ctx.settings.clock(), stale_after=ctx.settings.stale_after, sort=sort,
+                              descending=order == "desc", status=status, query=clean_text(q))
     data["total"] = len(data["notices"])
     data["timelines"] = {
         row["source"]: data["timelines"][row["source"]] for row in data["notices"][offset : offset + limit]
@@ -41,15 +34,8 @@ def overview_data(
 
 
 @router.get("/", response_class=HTMLResponse, tags=["pages"], summary="Overview of every notice")
-def overview_page(
-    ctx: Ctx,
-    sort: Sort = "company",
-    order: Order = "asc",
-    status: Standing | None = None,
-    q: OverviewQ = None,
-    limit: Limit = 200,
-    offset: Offset = 0,
-):
+def overview_page(ctx: Ctx, sort: Sort = "company", order: Order = "asc", status: Standing | None = None,
+                  q: OverviewQ = None, limit: Limit = 200, offset: Offset = 0):
     data = overview_data(ctx, sort, order, status, q, limit, offset)
     end = ctx.settings.clock().timestamp()
     for row in data["notices"]:
@@ -59,15 +45,8 @@ def overview_page(
 
 
 @router.get("/api/notices", tags=["api"], summary="Overview of every notice (JSON)")
-def overview_api(
-    ctx: Ctx,
-    sort: Sort = "company",
-    order: Order = "asc",
-    status: Standing | None = None,
-    q: OverviewQ = None,
-    limit: Limit = 200,
-    offset: Offset = 0,
-) -> dict:
+def overview_api(ctx: Ctx, sort: Sort = "company", order: Order = "asc", status: Standing | None = None,
+                 q: OverviewQ = None, limit: Limit = 200, offset: Offset = 0) -> dict:
     data = overview_data(ctx, sort, order, status, q, limit, offset)
     del data["timelines"]
     return data

@@ -17,17 +17,10 @@ HitLimit = Annotated[int, Query(ge=1, le=500)]
 
 
 def hit_dict(hit: SearchHit, terms: list[str]) -> dict:
-    return {
-        "source": hit.source_id,
-        "kind": hit.kind,
-        "heading_path": hit.heading_path,
-        "text": hit.text,
-        "versions": hit.versions,
-        "version_ranges": views.version_ranges(hit.versions),
-        "latest_version": hit.versions[-1],
-        "block_index": hit.latest_block_index,
-        "highlight": highlight_segments(hit.text, terms),
-    }
+    return {"source": hit.source_id, "kind": hit.kind, "heading_path": hit.heading_path, "text": hit.text,
+            "versions": hit.versions, "version_ranges": views.version_ranges(hit.versions),
+            "latest_version": hit.versions[-1], "block_index": hit.latest_block_index,
+            "highlight": highlight_segments(hit.text, terms)}
 
 
 def highlight_segments(text: str, terms: list[str]) -> list[list[str]]:
