@@ -56,7 +56,7 @@ def test_status_exits_non_zero_once_the_last_success_is_too_old(site, tmp_path, 
     assert result.returncode == 4
     assert "5 stale source(s): ingram-micro, westcon-comstor, partners4it, ismt, cetit" in result.stderr
     table = {line.split()[0]: line.split() for line in result.stdout.splitlines()[1:-1]}
-    assert table["cetit"][-2:] == ["0", "STALE"] and table["ismt"][1] == "-"
+    assert table["cetit"][-2:] == ["0", "stale"] and table["ismt"][1] == "-"
 
 
 def test_status_shows_the_daemons_stored_next_run(site, config_path):
