@@ -10,6 +10,7 @@ import ast
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections import defaultdict
 from pathlib import Path
 
@@ -157,3 +158,10 @@ def test_every_package_has_a_face_that_says_what_it_holds():
         init = REPO.joinpath(*package.split("."), "__init__.py")
         doc = ast.get_docstring(ast.parse(init.read_text()))
         assert doc and len(doc) > 40, f"{package}/__init__.py needs a docstring saying what it holds"
+
+
+def test_every_package_ships_in_the_wheel():
+    """pyproject.toml lists packages explicitly (templates/ ships as `monitor.templates`): none may be missing."""
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    on_disk = {m for m, path in MODULES.items() if path.name == "__init__.py"}
+    assert on_disk - listed == set()

@@ -39,7 +39,7 @@ language = "en"
 @pytest.fixture(scope="module")
 def wheel_venv(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
                     str(tmp / "dist"), str(REPO)], check=True, capture_output=True, timeout=300)
     [wheel] = (tmp / "dist").glob("noticewatch-*.whl")
     venv = tmp / "venv"
