@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.support import run_cli
 
 
+@pytest.mark.slow
 def test_demo_crawls_edits_and_reports_the_change(tmp_path):
     result = run_cli(None, "demo", "--dir", str(tmp_path / "demo"), timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -15,6 +15,7 @@ from tests.support.smtp import write_config
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
 
+@pytest.mark.slow
 def test_run_digest_crawls_then_mails_the_change(site, config_path):
     with SMTPServer() as server:
         config_path.write_text(config_path.read_text() + mail_toml(server) + SUBSCRIPTION_TOML)

@@ -7,6 +7,7 @@ import json
 import random
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, select
 
 from monitor.config.settings import load_config
@@ -66,6 +67,7 @@ def _exact_hits(site: NoticeSite, path: str) -> int:
         return sum(1 for _m, p, _h in site.requests if p.split("?")[0] == path)
 
 
+@pytest.mark.slow
 def test_noisy_refetches_give_no_change_and_a_real_edit_does(tmp_path, db_url):
     templates = FIXTURES.templates("noise")
 
@@ -90,6 +92,7 @@ def test_noisy_refetches_give_no_change_and_a_real_edit_does(tmp_path, db_url):
         assert any("adverteerders" in (c.get("new_text") or "") for c in change["clauses"])
 
 
+@pytest.mark.slow
 def test_suspicious_fetch_is_refetched_once_then_recorded_and_the_last_version_stands(tmp_path, db_url):
     page = _page("partners4it")
     with NoticeSite(pages={"partners4it": page}, validators=False) as site:
@@ -117,6 +120,7 @@ def test_suspicious_fetch_is_refetched_once_then_recorded_and_the_last_version_s
         assert _versions(config, "partners4it") == 1
 
 
+@pytest.mark.slow
 def test_notice_gone_is_reported_once_after_n_cycles_of_404(tmp_path, db_url):
     page = _page("cetit")
     with NoticeSite(pages={"cetit": page}) as site:
@@ -136,6 +140,7 @@ def test_notice_gone_is_reported_once_after_n_cycles_of_404(tmp_path, db_url):
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_permanent_redirect_is_a_moved_notice_whose_history_continues(tmp_path, db_url):
     old, new = _page("westcon-comstor"), _page("westcon-comstor")
     with NoticeSite(pages={"westcon": old, "westcon-nl": new}) as site:

@@ -107,6 +107,7 @@ def test_run_skips_only_the_locked_sources_and_says_so(engine, config_path, site
         assert [row.owner for row in conn.execute(select(CrawlLock.__table__))] == ["other-host:4242:abcd"]
 
 
+@pytest.mark.slow
 def test_a_killed_runs_locks_expire(engine, site, tmp_path, db_url):
     # a slow crawl (2 s between requests to the one host) with a 2 s lock TTL
     config = site.write_config(tmp_path / "slow.toml", database=db_url, delay=2.0,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from monitor.devtools.pdf_writer import write_pdf
 from monitor.devtools.site import NoticeSite, SitePage
 from monitor.extract import text_sha256
@@ -36,6 +38,7 @@ def test_pdf_is_extracted_to_clauses_without_headers_footers_or_page_numbers():
     assert text_sha256(extract_document(reprint, "application/pdf")) == text_sha256(document)
 
 
+@pytest.mark.slow
 def test_pdf_source_is_versioned_like_html(tmp_path, db_url):
     page = SitePage("Voorbeeld B.V.", "", content_type="application/pdf", raw=write_pdf(BLOCKS, header="v1"))
     with NoticeSite(pages={"voorbeeld": page}, validators=False) as site:

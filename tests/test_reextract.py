@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import jsonschema
+import pytest
 from sqlmodel import Session, select
 
 from monitor.config.settings import load_config
@@ -49,6 +50,7 @@ def _set_remove(config: Path, selectors: str | None) -> None:
     config.write_text("\n".join(lines) + "\n", "utf-8")
 
 
+@pytest.mark.slow
 def test_reextract_rebuilds_after_a_remove_selector_and_leaves_the_archive_alone(site, config_path):
     for old, new in ((None, None), (ITEM_OLD, ITEM_NEW), (CLAUSE_OLD, CLAUSE_NEW)):
         if old:
