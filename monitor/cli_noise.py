@@ -31,7 +31,8 @@ def rules(as_json: bool) -> None:
 @click.option("--seed", "seeds", multiple=True, metavar="ID", help="Only these seed notices (repeatable).")
 @click.option("--verbose", "-v", is_flag=True, help="List every failing case.")
 def evaluate(fixtures: Path | None, seeds: tuple[str, ...], verbose: bool) -> None:
-    """Replay the noise fixtures: false changes, missed changes, suspicious fetches caught.
+    """Replay the noise fixtures: false changes, missed changes, suspicious fetches caught; then the
+    whole-page sets (tuning and held-out apart): false alarms, misses, dates right/wrong/missed per language.
 
     Exits 0 when the targets are met (no false change, no missed change, every suspicious fetch
     caught), 1 otherwise.
@@ -39,6 +40,7 @@ def evaluate(fixtures: Path | None, seeds: tuple[str, ...], verbose: bool) -> No
     from monitor.demo_site import SEED_NAMES
     from monitor.evaluate import DEFAULT_FIXTURES
     from monitor.evaluate import evaluate as run
+    from monitor.evaluate_pages import evaluate_pages
 
     directory = fixtures or DEFAULT_FIXTURES
     if not directory.is_dir():
@@ -53,6 +55,11 @@ def evaluate(fixtures: Path | None, seeds: tuple[str, ...], verbose: bool) -> No
     if verbose or not outcome.ok:
         for line in outcome.details():
             click.echo(line)
+    for score in evaluate_pages(directory / "pages"):
+        click.echo(score.summary())
+        if verbose:
+            for line in score.details():
+                click.echo(line)
     sys.exit(0 if outcome.ok else 1)
 
 

@@ -359,12 +359,13 @@ def _plausible(value: dt.date, today: dt.date) -> bool:
     return 1990 <= value.year <= today.year + 5
 
 
-def find_statements(document: Document, language: str | None = None) -> list[NoticeDate]:
+def find_statements(document: Document, language: str | None = None, *,
+                    today: dt.date | None = None) -> list[NoticeDate]:
     """Every date statement found, in document order (most callers want `find_notice_date`)."""
     languages = _languages(language or document.language)
     patterns = [p for p in STATEMENT_PATTERNS if p.language in languages]
     screen = _screen(tuple(p.name for p in patterns))
-    today = dt.date.today()
+    today = today or dt.date.today()
     found: list[NoticeDate] = []
     blocks = document.blocks
     for index, block in enumerate(blocks):
@@ -430,15 +431,16 @@ def _languages(language: str | None) -> tuple[str, ...]:
     return LANGUAGES
 
 
-def find_notice_date(document: Document, language: str | None = None) -> NoticeDate | None:
+def find_notice_date(document: Document, language: str | None = None, *,
+                     today: dt.date | None = None) -> NoticeDate | None:
     """The notice's last-modified / effective statement, or None when it has none.
 
     Preference: a dated "updated" statement over an "effective" one over a version label;
     among equals, the first in the document.
     """
-    statements = find_statements(document, language)
+    statements = find_statements(document, language, today=today)
     if not statements and language:
-        statements = find_statements(document, None)
+        statements = find_statements(document, None, today=today)
     if not statements:
         return None
     return min(statements, key=lambda s: (KIND_RANK.get(s.kind, 9) + (0 if s.value else 3),
