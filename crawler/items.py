@@ -34,3 +34,5 @@ class FetchItem:
     suspicious: str | None = None
     moved_to: str | None = None
     moved_from: str | None = None
+    confirm_document: Any = None  # the first of two fetches moments apart (the text differed from the version)
+    held_fetches: int = 1  # suspicious: how many fetches of this cycle returned this same text

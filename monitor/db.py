@@ -17,6 +17,7 @@ from monitor import (  # noqa: F401  (register the tables on SQLModel.metadata)
     outbox,
     search_index,
     source_status,
+    volatile_sites,
 )
 
 

@@ -29,6 +29,7 @@ import jinja2
 from monitor.dates import find_notice_date
 from monitor.document import Document
 from monitor.extract import extract_document
+from monitor.volatile import Site, learn, masked_sha256, merge
 
 SETS = ("tuning", "heldout")
 DEFAULT_FETCHED = dt.date(2026, 12, 1)
@@ -99,13 +100,15 @@ class PageSet:
                                 language=case.get("configured"), url="https://www.example.org/privacy")
 
 
-def _same(old: Document, new: Document) -> bool:
-    return old.text_sha256() == new.text_sha256()
-
-
-def judge_refetch(version: Document, fetches: list[Document]) -> bool:
-    """True when the monitor would report a change: the first fetch differs from the version."""
-    return not _same(version, fetches[0])
+def judge_refetch(version: Document, fetches: list[Document], sites: list[Site]) -> tuple[bool, list[Site]]:
+    """Whether the monitor reports a change, replaying its protocol: a fetch that differs from the
+    version (volatile sites masked) is confirmed by a second fetch; what differs between the two is
+    learned as volatile before comparing. Returns the verdict and the sites known afterwards."""
+    first = fetches[0]
+    if masked_sha256(first, sites) == masked_sha256(version, sites):
+        return False, sites
+    sites = merge(sites, learn(first, fetches[1]))
+    return masked_sha256(fetches[1], sites) != masked_sha256(version, sites), sites
 
 
 def score_set(pages: PageSet) -> SetScore:
@@ -116,12 +119,15 @@ def score_set(pages: PageSet) -> SetScore:
             _score_date(pages, case, language, score)
         elif case["kind"] == "volatile":
             version = pages.document(case, 0)
+            sites: list[Site] = []
             for start in (1, 4):
                 score.refetches += 1
-                if judge_refetch(version, [pages.document(case, n) for n in (start, start + 1)]):
+                changed, sites = judge_refetch(version, [pages.document(case, n) for n in (start, start + 1)], sites)
+                if changed:
                     score.false_alarms.append(f"{case['file']} (request {start})")
             score.edits += 1
-            if not judge_refetch(version, [pages.document(case, n, edited=True) for n in (7, 8)]):
+            changed, _ = judge_refetch(version, [pages.document(case, n, edited=True) for n in (7, 8)], sites)
+            if not changed:
                 score.misses.append(case["file"])
     return score
 

@@ -8,7 +8,7 @@ Each fetch is recorded in one transaction: a crash leaves either all of its rows
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -23,6 +23,8 @@ from monitor.document import Document
 from monitor.extract import extract_document
 from monitor.models import Blob, Change, Fetch, Source, Version
 from monitor.source_status import update_status
+from monitor.volatile import Site, learn, mask_document, masked_sha256, merge
+from monitor.volatile_sites import load_sites, remember_sites
 
 KEPT_HEADERS = ("content-type", "content-length", "etag", "last-modified", "date", "server", "location",
                 "cache-control", "content-language")
@@ -116,8 +118,12 @@ def derive_document(item: FetchItem, source: SourceConfig) -> Document:
 
 
 def new_version(session: Session, source_id: str, document: Document, fetch: Fetch | None,
-                blob_sha256: str | None, previous: Version | None) -> tuple[Version, Change | None]:
-    """Add the next version of a source and, if there was one before, the change between them."""
+                blob_sha256: str | None, previous: Version | None, *, sites: Sequence[Site] = (),
+                context: dict | None = None) -> tuple[Version, Change | None]:
+    """Add the next version of a source and, if there was one before, the change between them.
+
+    `sites` are the source's volatile sites (masked in the diff); `context` says how the change
+    was established (confirmed by a second fetch, held-back text that persisted)."""
     source = session.get(Source, source_id)
     language = (source.language if source else None) or document.language
     version = Version(source_id=source_id, number=(previous.number + 1) if previous else 1,
@@ -131,7 +137,12 @@ def new_version(session: Session, source_id: str, document: Document, fetch: Fet
         return version, None
     change = Change(source_id=source_id, old_version_id=previous.id, new_version_id=version.id,
                     detected_at=version.created_at,
-                    **change_fields(previous, version, document, language=language, fetched_at=version.created_at))
+                    **change_fields(previous, version, document, language=language, fetched_at=version.created_at,
+                                    sites=sites))
+    context = {"confirmed": False, "volatile_masked": 0, "persisted": None, **(context or {})}
+    if sites:
+        context["volatile_masked"] = mask_document(document, sites)[1]
+    change.context_json = json.dumps(context, ensure_ascii=False)
     session.add(change)
     session.flush()
     return version, change
@@ -167,11 +178,15 @@ def record_fetch(engine: Engine, item: FetchItem, source: SourceConfig, *, cycle
         return result
 
 
-def _same_text(previous: Version, document: Document) -> bool:
-    """Equal by hash, or by the stored document (a version hashed before the comparison rules changed)."""
+def _same_text(previous: Version, document: Document, sites: Sequence[Site] = ()) -> bool:
+    """Equal by hash, by the stored document (a version hashed before the comparison rules changed),
+    or once the source's volatile sites are masked in both."""
     if previous.text_sha256 == document.text_sha256():
         return True
-    return Document.from_json(previous.document_json).text_sha256() == document.text_sha256()
+    stored = Document.from_json(previous.document_json)
+    if stored.text_sha256() == document.text_sha256():
+        return True
+    return bool(sites) and masked_sha256(stored, sites) == masked_sha256(document, sites)
 
 
 def _record(session: Session, fetch: Fetch, item: FetchItem, source: SourceConfig, min_text_chars: int,
@@ -207,13 +222,17 @@ def _record(session: Session, fetch: Fetch, item: FetchItem, source: SourceConfi
         return RecordResult(item.source_id, "failed", fetch.error)
     lock_source(session, item.source_id)
     previous = latest_version(session, item.source_id)
-    if previous is not None and _same_text(previous, document):
+    learned = learn(item.confirm_document, document) if item.confirm_document is not None else []
+    sites = merge(load_sites(session, item.source_id), learned)
+    remember_sites(session, item.source_id, learned, document, fetch.fetched_at)
+    if previous is not None and _same_text(previous, document, sites):
         fetch.outcome = "unchanged"
         session.add(fetch)
         return RecordResult(item.source_id, "unchanged", version_number=previous.number)
     fetch.outcome = "changed" if previous else "first"
     session.add(fetch)
     session.flush()
-    version, change = new_version(session, item.source_id, document, fetch, item.blob_sha256, previous)
+    version, change = new_version(session, item.source_id, document, fetch, item.blob_sha256, previous,
+                                  sites=sites, context={"confirmed": item.confirm_document is not None})
     return RecordResult(item.source_id, fetch.outcome, version_number=version.number,
                         change_id=change.id if change else None)

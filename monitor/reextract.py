@@ -38,6 +38,8 @@ from monitor.derive import change_fields, version_fields
 from monitor.document import Document
 from monitor.models import Change, Fetch, Source, Version
 from monitor.record import derive_document
+from monitor.volatile import masked_sha256
+from monitor.volatile_sites import load_sites
 
 ACCEPTED_OUTCOMES = ("first", "changed", "unchanged")
 
@@ -116,6 +118,7 @@ def _replay(session: Session, archive: Archive, source: SourceConfig, min_text_c
                            .order_by(Fetch.fetched_at, Fetch.id)).all()
     derived: list[_Derived] = []
     by_blob: dict[str, Document | str] = {}
+    sites = load_sites(session, source.id)  # what was seen to vary per request is not a version
     for fetch in fetches:
         document = by_blob.get(fetch.blob_sha256)
         if document is None:
@@ -134,7 +137,8 @@ def _replay(session: Session, archive: Archive, source: SourceConfig, min_text_c
             report.skipped_fetches[fetch.id] = document
             continue
         text_sha256 = document.text_sha256()
-        if derived and derived[-1].fields["text_sha256"] == text_sha256:
+        if derived and (derived[-1].fields["text_sha256"] == text_sha256 or sites and
+                        masked_sha256(derived[-1].document, sites) == masked_sha256(document, sites)):
             continue
         derived.append(_Derived(document, fetch, version_fields(document, source.language)))
     return derived
@@ -230,7 +234,7 @@ def _rebuild(session: Session, archive: Archive, source: SourceConfig, min_text_
     for position in range(1, len(rows)):
         old, new = rows[position - 1], rows[position]
         fields = change_fields(old, new, derived[position].document, language=source.language,
-                               fetched_at=new.created_at)
+                               fetched_at=new.created_at, sites=load_sites(session, source.id))
         change = kept_changes.get(position)
         if change is None:
             change = Change(source_id=source.id, old_version_id=old.id, new_version_id=new.id)

@@ -14,7 +14,10 @@ from datetime import datetime
 from sqlalchemy import Column, Text
 from sqlmodel import Field, Session, SQLModel, select
 
+from monitor.document import Document
 from monitor.models import Source, utcnow
+from monitor.volatile import masked_sha256
+from monitor.volatile_sites import load_sites
 
 GONE_STATUSES = (404, 410)
 
@@ -35,6 +38,13 @@ class SourceStatus(SQLModel, table=True):
     moved_at: datetime | None = None
     moved_reported_cycle: str | None = None
     found_cycle: str | None = None  # the cycle that found (or re-found) the notice from the home page
+    # A suspicious text held back: its hash, how many fetches in a row returned it, in which cycles.
+    held_sha256: str | None = Field(default=None, max_length=64)
+    held_fetches: int = 0
+    held_cycles_json: str | None = Field(default=None, sa_column=Column(Text))
+    # A page alternating between two texts: their hashes (JSON list) since the second switch back.
+    alternating_json: str | None = Field(default=None, sa_column=Column(Text))
+    alternating_since: datetime | None = None
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -46,6 +56,12 @@ class FetchState:
     moved_from: str | None = None
     moved_to: str | None = None
     discovered_url: str | None = None
+    comparison_sha256: str | None = None  # the current version's hash with the volatile sites masked
+    sites: tuple = ()  # the source's volatile sites (monitor/volatile.py)
+
+    def differs(self, document) -> bool:
+        """Would this text be a new version? (Then the spider confirms it with a second fetch.)"""
+        return self.comparison_sha256 is not None and masked_sha256(document, self.sites) != self.comparison_sha256
 
 
 def status_row(session: Session, source_id: str) -> SourceStatus:
@@ -90,15 +106,19 @@ def update_status(session: Session, *, source_id: str, outcome: str, status: int
 
 
 def fetch_state(session: Session, source_id: str) -> FetchState:
-    """The source's last good size, its move (if any) and its discovered address."""
+    """The source's last good size, its move (if any), its discovered address and what its current
+    text compares as (volatile sites masked)."""
     from monitor.record import latest_version
 
     version = latest_version(session, source_id)
     row = session.get(SourceStatus, source_id)
     source = session.get(Source, source_id)
+    sites = tuple(load_sites(session, source_id))
+    comparison = masked_sha256(Document.from_json(version.document_json), sites) if version else None
     return FetchState(previous_chars=version.chars if version else None,
                       moved_from=row.moved_from if row else None, moved_to=row.moved_to if row else None,
-                      discovered_url=source.discovered_url if source else None)
+                      discovered_url=source.discovered_url if source else None, comparison_sha256=comparison,
+                      sites=sites)
 
 
 def source_problems(session: Session) -> list[dict]:

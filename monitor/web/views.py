@@ -20,6 +20,8 @@ from monitor.diff import diff_documents, word_diff
 from monitor.document import Document
 from monitor.models import Change, Fetch, Source, Version
 from monitor.query import change_record, iso_utc
+from monitor.volatile import mask_document
+from monitor.volatile_sites import load_sites
 from monitor.web.blame import clause_origins
 
 STATUSES = ("ok", "failing", "gone", "moved", "stale")
@@ -328,9 +330,11 @@ def diff_page(session: Session, source_id: str, old: int, new: int, *, tag: str 
     dates = [stored_or_found_date(session, v.id, v.text_sha256, v.notice_date_json)
              for v in (old_version, new_version)]
     old_date, new_date = (NoticeDate.from_dict(json.loads(d)) if d else None for d in dates)
-    diff = diff_documents(Document.from_json(old_version.document_json), Document.from_json(new_version.document_json),
-                          old_date=old_date, new_date=new_date, fetched_at=aware(new_version.created_at),
-                          language=source.language).to_dict()
+    sites = load_sites(session, source_id)  # what varies per request is not shown as a difference
+    old_document, _ = mask_document(Document.from_json(old_version.document_json), sites)
+    new_document, _ = mask_document(Document.from_json(new_version.document_json), sites)
+    diff = diff_documents(old_document, new_document, old_date=old_date, new_date=new_date,
+                          fetched_at=aware(new_version.created_at), language=source.language).to_dict()
     diff["flags"] = active_flags(diff.get("flags"))
     clauses = diff.pop("clauses", [])
     for position, clause in enumerate(clauses):
@@ -346,6 +350,7 @@ def diff_page(session: Session, source_id: str, old: int, new: int, *, tag: str 
             "old_created_at": iso_utc(old_version.created_at), "new_created_at": iso_utc(new_version.created_at),
             "old_date_statement": date_statement(dates[0]), "new_date_statement": date_statement(dates[1]),
             "change_id": stored.id if stored else None,
+            "context": json.loads(stored.context_json) if stored and stored.context_json else None,
             "significance": stored.significance if stored else diff.get("significance"),
             "filters": {"tag": tag, "significance": significance}, "tags": tags, "significances": significances,
             "total": len(clauses), "clauses": shown,
