@@ -22,6 +22,7 @@ from monitor.derive import change_fields, version_fields
 from monitor.document import Document
 from monitor.extract import extract_document
 from monitor.models import Blob, Change, Fetch, Source, Version
+from monitor.persistence import alternation, hold_suspicious
 from monitor.source_status import update_status
 from monitor.volatile import Site, learn, mask_document, masked_sha256, merge
 from monitor.volatile_sites import load_sites, remember_sites
@@ -205,17 +206,23 @@ def _record(session: Session, fetch: Fetch, item: FetchItem, source: SourceConfi
         session.add(fetch)
         return RecordResult(item.source_id, "failed", fetch.error)
     _ensure_blob(session, item, stored_size)
+    persisted = None
     if item.suspicious:
         fetch.outcome, fetch.error = "suspicious", item.suspicious
         session.add(fetch)
-        return RecordResult(item.source_id, "suspicious", fetch.error)
+        held = item.document if isinstance(item.document, Document) else None
+        persisted = hold_suspicious(session, item.source_id, held, item.suspicious, item.held_fetches,
+                                    fetch.cycle_id or fetch.fetched_at.isoformat())
+        if persisted is None:
+            return RecordResult(item.source_id, "suspicious", fetch.error)
+        fetch.error = None  # the held-back text persisted: it is the notice now (flagged on the change)
     try:
         document = item.document if item.document is not None else derive_document(item, source)
     except Exception as exc:  # a parser crash on hostile input is a failed fetch, not a crashed cycle
         fetch.outcome, fetch.error = "failed", f"extraction failed: {type(exc).__name__}: {exc}"
         session.add(fetch)
         return RecordResult(item.source_id, "failed", fetch.error)
-    if document.char_count() < min_text_chars:
+    if document.char_count() < min_text_chars and persisted is None:
         fetch.outcome = "failed"
         fetch.error = f"empty or tiny body: {document.char_count()} characters of text"
         session.add(fetch)
@@ -225,14 +232,16 @@ def _record(session: Session, fetch: Fetch, item: FetchItem, source: SourceConfi
     learned = learn(item.confirm_document, document) if item.confirm_document is not None else []
     sites = merge(load_sites(session, item.source_id), learned)
     remember_sites(session, item.source_id, learned, document, fetch.fetched_at)
-    if previous is not None and _same_text(previous, document, sites):
+    if previous is not None and (_same_text(previous, document, sites)
+                                 or alternation(session, item.source_id, document, sites, fetch.fetched_at)):
         fetch.outcome = "unchanged"
         session.add(fetch)
         return RecordResult(item.source_id, "unchanged", version_number=previous.number)
     fetch.outcome = "changed" if previous else "first"
     session.add(fetch)
     session.flush()
+    context = {"confirmed": item.confirm_document is not None or persisted is not None, "persisted": persisted}
     version, change = new_version(session, item.source_id, document, fetch, item.blob_sha256, previous,
-                                  sites=sites, context={"confirmed": item.confirm_document is not None})
+                                  sites=sites, context=context)
     return RecordResult(item.source_id, fetch.outcome, version_number=version.number,
                         change_id=change.id if change else None)

@@ -8,6 +8,7 @@ fetched at its new address from then on (while the configured address stays the 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -58,10 +59,14 @@ class FetchState:
     discovered_url: str | None = None
     comparison_sha256: str | None = None  # the current version's hash with the volatile sites masked
     sites: tuple = ()  # the source's volatile sites (monitor/volatile.py)
+    alternates: tuple[str, ...] = ()  # hashes of the two texts the page alternates between, if it does
 
     def differs(self, document) -> bool:
         """Would this text be a new version? (Then the spider confirms it with a second fetch.)"""
-        return self.comparison_sha256 is not None and masked_sha256(document, self.sites) != self.comparison_sha256
+        if self.comparison_sha256 is None:
+            return False
+        digest = masked_sha256(document, self.sites)
+        return digest != self.comparison_sha256 and digest not in self.alternates
 
 
 def status_row(session: Session, source_id: str) -> SourceStatus:
@@ -101,6 +106,7 @@ def update_status(session: Session, *, source_id: str, outcome: str, status: int
         _set_problem(row, "suspicious", error, when)
     else:
         row.state, row.problem, row.problem_since = "ok", None, None
+        row.held_sha256, row.held_fetches, row.held_cycles_json = None, 0, None  # the run of held-back fetches ends
     row.consecutive_gone = 0
     return row
 
@@ -118,7 +124,8 @@ def fetch_state(session: Session, source_id: str) -> FetchState:
     return FetchState(previous_chars=version.chars if version else None,
                       moved_from=row.moved_from if row else None, moved_to=row.moved_to if row else None,
                       discovered_url=source.discovered_url if source else None, comparison_sha256=comparison,
-                      sites=sites)
+                      sites=sites, alternates=tuple(json.loads(row.alternating_json)["hashes"])
+                      if row and row.alternating_json else ())
 
 
 def source_problems(session: Session) -> list[dict]:

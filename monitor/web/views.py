@@ -19,7 +19,9 @@ from monitor.dates import NoticeDate, find_notice_date
 from monitor.diff import diff_documents, word_diff
 from monitor.document import Document
 from monitor.models import Change, Fetch, Source, Version
+from monitor.persistence import alternating_of
 from monitor.query import change_record, iso_utc
+from monitor.source_status import SourceStatus
 from monitor.volatile import mask_document
 from monitor.volatile_sites import load_sites
 from monitor.web.blame import clause_origins
@@ -266,6 +268,7 @@ def notice(session: Session, source_id: str, *, now: dt.datetime, stale_after: d
             "tags": sorted({t for c in clauses for t in c.get("tags", []) or []}),
             "significance": change.significance, "cosmetic_only": change.cosmetic_only,
             "flags": active_flags(diff.get("flags")),
+            "context": json.loads(change.context_json) if change.context_json else None,
         })
     timeline = ([{"kind": "version", "at": v["created_at"], "version": v["number"]} for v in versions]
                 + [{"kind": "problem", "at": p["fetched_at"], "error": p["error"], "status": p["status"]}
@@ -273,7 +276,14 @@ def notice(session: Session, source_id: str, *, now: dt.datetime, stale_after: d
     timeline.sort(key=lambda e: e["at"] or "")
     return {"source": source.id, "company": source.name, "url": _source_url(source), "status": state,
             "status_reason": reason, "last_check": iso_utc(last.fetched_at) if last else None,
+            "alternating": _alternating(session, source_id),
             "versions": versions, "problems": problems, "changes": changes, "timeline": timeline}
+
+
+def _alternating(session: Session, source_id: str) -> dict | None:
+    """The two versions a page flips between (not reported again until a third text appears)."""
+    found = alternating_of(session.get(SourceStatus, source_id))
+    return {**found, "since": iso_utc(found["since"])} if found else None
 
 
 def date_rows(data: dict) -> list[tuple[int, dt.datetime, dt.date | None, str | None]]:
