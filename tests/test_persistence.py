@@ -14,6 +14,7 @@ from crawler.items import FetchItem
 from monitor.config import SourceConfig
 from monitor.db import open_db
 from monitor.demo_site import SEED_NAMES, NoticeSite, SitePage, seed_text
+from monitor.extract import extract_document
 from monitor.models import Change, Source, Version
 from monitor.query import list_changes
 from monitor.record import record_fetch
@@ -109,4 +110,34 @@ def test_a_revert_to_an_older_text_is_still_a_change(tmp_path):
     outcomes = [record_fetch(engine, _item("s", body, start + timedelta(days=n), f"c{n}"), source).outcome
                 for n, body in enumerate([a, b, a])]
     assert outcomes == ["first", "changed", "changed"]
+    engine.dispose()
+
+
+def _suspicious(source_id: str, body: str, when: datetime, cycle: str, reason: str, fetches: int = 1) -> FetchItem:
+    item = _item(source_id, body, when, cycle)
+    item.document = extract_document(item.body, "text/html", url=item.url)
+    item.suspicious, item.held_fetches = reason, fetches
+    return item
+
+
+def test_a_persistent_wall_replaces_the_notice_flagged_and_a_good_fetch_between_resets_the_count(tmp_path):
+    engine = open_db(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    source = SourceConfig(id="s", name="S", url="https://example.org/privacy")
+    with Session(engine) as session:
+        session.add(Source(id="s", name="S"))
+        session.commit()
+    good, wall = _page(*BASE), _page("Please verify you are human to continue to this site.")
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    reason = "bot or captcha wall (again after a re-fetch)"
+    steps = [record_fetch(engine, _item("s", good, start, "c0"), source).outcome,
+             record_fetch(engine, _suspicious("s", wall, start + timedelta(days=1), "c1", reason, 2), source).outcome,
+             record_fetch(engine, _item("s", good, start + timedelta(days=2), "c2"), source).outcome,
+             record_fetch(engine, _suspicious("s", wall, start + timedelta(days=3), "c3", reason), source).outcome,
+             record_fetch(engine, _suspicious("s", wall, start + timedelta(days=3), "c3", reason), source).outcome,
+             record_fetch(engine, _suspicious("s", wall, start + timedelta(days=4), "c4", reason), source).outcome]
+    # the good fetch in c2 ends the first run; c3 + c3 + c4 are 3 fetches over 2 cycles
+    assert steps == ["first", "suspicious", "unchanged", "suspicious", "suspicious", "changed"]
+    with Session(engine) as session:
+        [change] = list_changes(session)
+    assert change["persisted"] == {"flag": "replaced", "reason": reason, "fetches": 3, "cycles": 2}
     engine.dispose()
