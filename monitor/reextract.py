@@ -230,11 +230,12 @@ def _rebuild(session: Session, archive: Archive, source: SourceConfig, min_text_
         session.add(row)
         rows.append(row)
     session.flush()
+    sites = load_sites(session, source.id)
     # Phase 4: one change per neighbouring pair, kept ids where the text pair is the same.
     for position in range(1, len(rows)):
         old, new = rows[position - 1], rows[position]
         fields = change_fields(old, new, derived[position].document, language=source.language,
-                               fetched_at=new.created_at, sites=load_sites(session, source.id))
+                               fetched_at=new.created_at, sites=sites)
         change = kept_changes.get(position)
         if change is None:
             change = Change(source_id=source.id, old_version_id=old.id, new_version_id=new.id)

@@ -221,6 +221,8 @@ def site_values(document: Document, sites: Iterable[Site]) -> dict[tuple, str]:
     """What stands under each site's mask in a document (to see when a site stops varying)."""
     index = _index(sites)
     values: dict[tuple, list[str]] = {}
+    if not index:
+        return {}
     for block in document.blocks:
         for key, found in mask_text(comparison_text(block.text), index).values.items():
             values.setdefault(key, []).extend(found)

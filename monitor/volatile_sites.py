@@ -69,6 +69,8 @@ def remember_sites(session: Session, source_id: str, learned: Iterable[Site], do
         else:
             row.max_len, row.digits = max(row.max_len, site.max_len), row.digits and site.digits
         row.stable_count = -1  # it varied just now
+    if not rows:
+        return  # nothing learned, nothing known: no work on the common path
     values = site_values(document, [_site(row) for row in rows.values()])
     for row in rows.values():
         value = values.get(_site(row).key)
