@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from monitor.core import Block, Document
 from monitor.dates import LANGUAGES, MONTHS, find_notice_date, list_patterns
-from monitor.document import Block, Document
-from monitor.extract import extract_html
+from monitor.extract.html import extract_html
 
 BODY = "We process personal data as described below and keep it safe for as long as needed."
 

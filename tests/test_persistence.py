@@ -10,16 +10,15 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from crawler.items import FetchItem
 from monitor.config import SourceConfig
-from monitor.db import open_db
-from monitor.demo_site import SEED_NAMES, NoticeSite, SitePage, seed_text
+from monitor.core import FetchResult
+from monitor.devtools.site import SEED_NAMES, NoticeSite, SitePage, seed_text
 from monitor.extract import extract_document
-from monitor.models import Change, Source, Version
-from monitor.query import list_changes
-from monitor.record import record_fetch
-from monitor.web.app import create_app
-from tests.conftest import run_cli
+from monitor.store import list_changes, record_fetch
+from monitor.store.db import open_db
+from monitor.store.models import Change, Source, Version
+from monitor.web import create_app
+from tests.support import run_cli
 
 
 def _config(site: NoticeSite, tmp_path: Path, db_url: str) -> Path:
@@ -56,8 +55,8 @@ def test_a_shorter_text_held_back_as_suspicious_becomes_the_version_when_it_pers
         assert third["unchanged"] == 1 and not third["suspicious"]  # the short text is the version now
 
 
-def _item(source_id: str, body: str, when: datetime, cycle: str) -> FetchItem:
-    return FetchItem(source_id=source_id, url="https://example.org/privacy", fetched_at=when, status=200,
+def _item(source_id: str, body: str, when: datetime, cycle: str) -> FetchResult:
+    return FetchResult(source_id=source_id, url="https://example.org/privacy", fetched_at=when, status=200,
                      headers={"Content-Type": "text/html; charset=utf-8"}, body=body.encode(), cycle_id=cycle)
 
 
@@ -113,7 +112,7 @@ def test_a_revert_to_an_older_text_is_still_a_change(tmp_path):
     engine.dispose()
 
 
-def _suspicious(source_id: str, body: str, when: datetime, cycle: str, reason: str, fetches: int = 1) -> FetchItem:
+def _suspicious(source_id: str, body: str, when: datetime, cycle: str, reason: str, fetches: int = 1) -> FetchResult:
     item = _item(source_id, body, when, cycle)
     item.document = extract_document(item.body, "text/html", url=item.url)
     item.suspicious, item.held_fetches = reason, fetches

@@ -13,17 +13,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
-from monitor.config import load_config
-from monitor.db import open_db
-from monitor.demo_site import SEED_NAMES, NoticeSite, SitePage, notice_html_body, seed_text
-from monitor.document import Block, Document
-from monitor.evaluate_pages import judge_refetch
-from monitor.extract import extract_html
-from monitor.models import Source, Version
-from monitor.volatile import learn, mask_document
-from monitor.volatile_sites import VolatileSite, load_sites, remember_sites
-from monitor.web.app import create_app
-from tests.conftest import run_cli
+from monitor.config.settings import load_config
+from monitor.core import Block, Document
+from monitor.devtools import judge_refetch
+from monitor.devtools.site import SEED_NAMES, NoticeSite, SitePage, notice_html_body, seed_text
+from monitor.diff import learn, mask_document
+from monitor.extract.html import extract_html
+from monitor.store import VolatileSite, load_sites, remember_sites
+from monitor.store.db import open_db
+from monitor.store.models import Source, Version
+from monitor.web import create_app
+from tests.support import run_cli
 
 WORDS = ("gegevens", "bewaren", "privacy", "verwerken", "rechten", "contact", "cookies", "partijen", "doel",
          "termijn", "data", "share", "keep", "process", "rights", "request", "delete", "access", "months",
