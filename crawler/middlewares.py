@@ -80,3 +80,15 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
             pending.addBoth(relay)
             return await maybe_deferred_to_future(mine)
         return await super().robot_parser(request)
+
+
+class ConfirmPauseMiddleware:
+    """The confirming re-fetch of a changed text waits `meta["noticewatch_pause"]` seconds first
+    ([crawl] confirm_delay), so two fetches moments apart show what varies per request. It runs
+    before the download slot (and the fleet's host slot) is taken: the host's delay still holds."""
+
+    async def process_request(self, request: Request, spider=None) -> None:
+        seconds = float(request.meta.get("noticewatch_pause") or 0)
+        if seconds > 0:
+            await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
+        return None

@@ -35,6 +35,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.SharedRobotsTxtMiddleware": 100,
+    "crawler.middlewares.ConfirmPauseMiddleware": 900,
     "crawler.fleet_politeness.FleetSlotMiddleware": 950,
 }
 ITEM_PIPELINES = {

@@ -138,7 +138,8 @@ def test_compare_respects_precision():
 
 def test_patterns_are_listable_and_documented():
     patterns = list_patterns()
-    assert {p.language for p in patterns} == {"nl", "en", "de", "fr"}
+    assert {p.language for p in patterns} == {"nl", "en", "de", "fr", "es", "it", "pt", "pl", "ro", "sv", "da",
+                                              "fi", "cs"}
     assert len({p.name for p in patterns}) == len(patterns)
     assert all(p.doc and p.stems for p in patterns)
 

@@ -6,6 +6,7 @@ import random
 
 from bs4 import BeautifulSoup
 
+from monitor.devtools import evaluate_pages
 from monitor.devtools.evaluate import DEFAULT_FIXTURES, Fixtures, clean_page, evaluate, notice_markup
 from tests.support import run_cli
 
@@ -41,8 +42,26 @@ def test_evaluate_command_prints_the_figures():
     assert "missed changes: 0 of " in result.stdout and "suspicious fetches caught: 14 of 14" in result.stdout
 
 
+def test_whole_page_sets_are_scored_apart_and_meet_the_targets():
+    """Issue 13: tuning and held-out pages (dates in 13 languages, per-request tokens), scored apart."""
+    scores = {s.name: s for s in evaluate_pages(DEFAULT_FIXTURES / "pages")}
+    assert set(scores) == {"tuning", "heldout"}
+    for score in scores.values():
+        assert score.false_alarms == [] and score.misses == [], score.details()
+        assert score.date_total("wrong") == 0 and score.date_total("missed") == 0, score.details()
+        assert len(score.dates) >= 13 and score.refetches >= 8 and score.edits >= 4
+
+
+def test_evaluate_command_prints_tuning_and_held_out_apart():
+    result = run_cli(None, "evaluate", "--seed", "cetit")
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("tuning: false alarms 0 of ") for line in lines)
+    assert any(line.startswith("heldout: false alarms 0 of ") for line in lines)
+
+
 def test_rules_command_lists_every_rule():
     result = run_cli(None, "rules")
     assert result.returncode == 0
-    for name in ("consent-banners", "cloudflare-email", "tracking-parameters", "page-meta", "typography"):
+    for name in ("consent-banners", "cloudflare-email", "tracking-parameters", "page-meta", "typography",
+                 "decoded-forms"):
         assert f"{name} (" in result.stdout

@@ -27,7 +27,7 @@ from crawler.project_config import config_from_settings
 from monitor import __version__
 from monitor.config import ConfigError, LoadedConfig, SourceConfig
 from monitor.core import FetchResult, utcnow
-from monitor.extract import FetchPolicy, assess_fetch, extract_document, find_notice_links
+from monitor.extract import FetchPolicy, assess_fetch, extract_document, find_notice_links, text_sha256
 from monitor.store import GONE_STATUSES, FetchState
 
 PERMANENT_REDIRECTS = (301, 308)
@@ -212,16 +212,30 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
                                   previous_chars=self.states.get(source.id, FetchState()).previous_chars,
                                   policy=self.policy)
         if reason and not meta.get("recheck"):
-            request = self.notice_request(source, requested, discovered=meta.get("discovered_url"), recheck=reason,
-                                         fresh_discovery=meta.get("fresh_discovery", False))
-            if meta.get("cycle_id"):
-                request.meta["cycle_id"] = meta["cycle_id"]
-            yield request
+            yield self._again(source, requested, meta, recheck=reason, recheck_sha256=text_sha256(document)
+                              if document is not None else None)
             return
+        state = self.states.get(source.id, FetchState())
+        crawl = self.loaded.config.crawl
+        if not reason and document is not None and crawl.confirm and "confirm_of" not in meta \
+                and state.differs(document):
+            # The text moved: fetch again moments later before recording; what differs is volatile.
+            yield self._again(source, requested, meta, confirm_of=document, noticewatch_pause=crawl.confirm_delay)
+            return
+        same_again = reason and document is not None and meta.get("recheck_sha256") == text_sha256(document)
         yield self._item(meta, response.url, status=response.status, headers=headers, body=body,
                          document=document, suspicious=f"{reason} (again after a re-fetch)" if reason else None,
                          moved_to=None if reason else moved_to(response),
-                         moved_from=requested)
+                         moved_from=requested, confirm_document=None if reason else meta.get("confirm_of"),
+                         held_fetches=2 if same_again else 1)
+
+    def _again(self, source: SourceConfig, url: str, meta: dict, **extra: Any) -> scrapy.Request:
+        """The same notice fetched once more in this cycle (a recheck or a confirmation)."""
+        request = self.notice_request(source, url, discovered=meta.get("discovered_url"),
+                                      fresh_discovery=meta.get("fresh_discovery", False), **extra)
+        if meta.get("cycle_id"):
+            request.meta["cycle_id"] = meta["cycle_id"]
+        return request
 
     def failed(self, failure: Failure):
         request = failure.request

@@ -31,12 +31,13 @@ def rules(as_json: bool) -> None:
 @click.option("--seed", "seeds", multiple=True, metavar="ID", help="Only these seed notices (repeatable).")
 @click.option("--verbose", "-v", is_flag=True, help="List every failing case.")
 def evaluate(fixtures: Path | None, seeds: tuple[str, ...], verbose: bool) -> None:
-    """Replay the noise fixtures: false changes, missed changes, suspicious fetches caught.
+    """Replay the noise fixtures: false changes, missed changes, suspicious fetches caught; then the
+    whole-page sets (tuning and held-out apart): false alarms, misses, dates right/wrong/missed per language.
 
     Exits 0 when the targets are met (no false change, no missed change, every suspicious fetch
     caught), 1 otherwise.
     """
-    from monitor.devtools import DEFAULT_FIXTURES, SEED_NAMES
+    from monitor.devtools import DEFAULT_FIXTURES, SEED_NAMES, evaluate_pages
     from monitor.devtools import evaluate as run
 
     directory = fixtures or DEFAULT_FIXTURES
@@ -52,6 +53,11 @@ def evaluate(fixtures: Path | None, seeds: tuple[str, ...], verbose: bool) -> No
     if verbose or not outcome.ok:
         for line in outcome.details():
             click.echo(line)
+    for score in evaluate_pages(directory / "pages"):
+        click.echo(score.summary())
+        if verbose:
+            for line in score.details():
+                click.echo(line)
     sys.exit(0 if outcome.ok else 1)
 
 

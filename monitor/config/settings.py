@@ -121,6 +121,8 @@ class CrawlConfig(_Strict):
     min_text_chars: Annotated[int, Field(ge=0)] = 200
     max_text_loss: Annotated[float, Field(gt=0, le=1)] = 0.5
     gone_after: Annotated[int, Field(ge=1, le=100)] = 3
+    confirm_delay: Annotated[float, Field(ge=0, le=600)] = 2.0
+    confirm: bool = True
     browser: str = "/usr/bin/chromium"
     concurrency: Annotated[int, Field(ge=1, le=512)] = 16
     contact_url: str = "https://github.com/noticewatch/noticewatch"

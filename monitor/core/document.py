@@ -43,6 +43,8 @@ class Document:
     blocks: list[Block] = field(default_factory=list)
     title: str = ""
     language: str | None = None
+    page_language: str | None = None  # the page's own `lang` attribute, whatever the configured language
+
 
     def text(self) -> str:
         """The normalised text that decides whether two versions differ."""
@@ -74,11 +76,13 @@ class Document:
         return "\n".join(lines) + ("\n" if lines else "")
 
     def to_json(self) -> str:
-        return json.dumps({"title": self.title, "language": self.language,
-                           "blocks": [b.to_dict() for b in self.blocks]}, ensure_ascii=False)
+        data = {"title": self.title, "language": self.language, "blocks": [b.to_dict() for b in self.blocks]}
+        if self.page_language:
+            data["page_language"] = self.page_language
+        return json.dumps(data, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, raw: str) -> Document:
         data = json.loads(raw)
         return cls(blocks=[Block.from_dict(b) for b in data.get("blocks", [])], title=data.get("title", ""),
-                   language=data.get("language"))
+                   language=data.get("language"), page_language=data.get("page_language"))

@@ -46,6 +46,8 @@ class FetchResult:
     suspicious: str | None = None
     moved_to: str | None = None
     moved_from: str | None = None
+    confirm_document: Document | None = None  # the first of two fetches moments apart (text differed)
+    held_fetches: int = 1  # suspicious: how many fetches of this cycle returned this same text
 
     @property
     def content_type(self) -> str | None:

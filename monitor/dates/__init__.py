@@ -1,5 +1,14 @@
 """The notice's own date statement ("laatst gewijzigd", "last updated", "effective"), with its precision."""
 
-from monitor.dates.notice_date import MONTHS, NoticeDate, find_notice_date
+from monitor.dates.notice_date import (
+    LANGUAGES,
+    MONTHS,
+    NoticeDate,
+    StatementPattern,
+    find_notice_date,
+    find_statements,
+    list_patterns,
+)
 
-__all__ = ["MONTHS", "NoticeDate", "find_notice_date"]
+__all__ = ["LANGUAGES", "MONTHS", "NoticeDate", "StatementPattern", "find_notice_date", "find_statements",
+           "list_patterns"]

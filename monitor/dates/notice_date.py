@@ -7,55 +7,78 @@ came from, and never an invented day or month.
 
 How it works, and why it is fast enough to run on every fetch:
 
-1. Each block's text is screened with one combined regex of trigger words ("laatst gewijzigd",
-   "last updated", "Stand", "dernière mise à jour", ...). Only blocks that pass are examined.
-2. Each trigger is a named `StatementPattern` (a listable unit, like urlwatch filters: name,
-   language, kind and a docstring-like `doc`). After a trigger, a date phrase must follow within a
-   short window and inside the same sentence. Phrases are found with our own regexes (month names
-   per language, numeric dates), which also fix the precision (day / month / year).
-3. Only those few phrases are handed to `dateparser` (languages passed explicitly, no language
-   detection; numeric dates day-first for nl/de/fr), results cached.
-4. Dates that are about a law rather than the notice ("de AVG, van kracht sinds 25 mei 2018") are
-   rejected: a law word nearer to the trigger than any word naming the notice disqualifies it.
-   Periods ("binnen 30 dagen") never match a date phrase.
+1. Triggers are data (`data/date_statements.toml`): named patterns per language (nl, en, de, fr,
+   es, it, pt, pl, ro, sv, da, fi, cs), each a listable unit with a doc line. Each block is screened
+   with one regex of the patterns' literal stems; only blocks that pass are examined.
+2. After a trigger (or just before it: "1 March 2024 (last updated)", "zuletzt im Januar 2024
+   aktualisiert") a date phrase must stand in the same sentence. Month names come from dateparser's
+   locale data of the trigger's language and of the page's own language; phrases are read by our
+   own code, which fixes the precision (day / month / year) and never widens it.
+3. Numeric dates are read in the page's locale order (its `lang` attribute: en-US month-first,
+   en-GB day-first; otherwise the language's CLDR order from dateparser); dots mean day-first; a
+   number above 12 decides the order; a reading later than the fetch date loses to one that is not.
+4. Without a trigger: a date standing alone under the title is the notice's date, and a version
+   table ("Version | Date | Changes") gives its latest row. Version labels count only when they
+   label the notice: a number after "app", "build", "software", ... is a product's.
+5. Dates about a law ("de AVG, van kracht sinds 25 mei 2018") are rejected: a law word nearer to
+   the trigger than any word naming the notice disqualifies it. Periods ("binnen 30 dagen") never
+   match a date phrase.
+
+The configured language comes first, then the page's `lang` attribute, then English; when none of
+them finds a statement every language is tried (a configured language may be wrong).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib
 import re
+import tomllib
 from dataclasses import dataclass
+from importlib import resources
 
 from monitor.core import Document
 
 PRECISIONS = ("year", "month", "day")
 KIND_RANK = {"updated": 0, "effective": 1, "version": 2}
-LANGUAGES = ("nl", "en", "de", "fr")
+LANGUAGES = ("nl", "en", "de", "fr", "es", "it", "pt", "pl", "ro", "sv", "da", "fi", "cs")
+_MONTH_KEYS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+               "october", "november", "december")
 
-MONTHS: dict[str, dict[str, int]] = {
-    "nl": {"januari": 1, "jan": 1, "februari": 2, "feb": 2, "maart": 3, "mrt": 3, "mar": 3, "april": 4,
-           "apr": 4, "mei": 5, "juni": 6, "jun": 6, "juli": 7, "jul": 7, "augustus": 8, "aug": 8,
-           "september": 9, "sep": 9, "sept": 9, "oktober": 10, "okt": 10, "november": 11, "nov": 11,
-           "december": 12, "dec": 12},
-    "en": {"january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
-           "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9,
-           "sep": 9, "sept": 9, "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12,
-           "dec": 12},
-    "de": {"januar": 1, "jänner": 1, "jan": 1, "februar": 2, "feb": 2, "märz": 3, "maerz": 3, "mär": 3,
-           "april": 4, "apr": 4, "mai": 5, "juni": 6, "jun": 6, "juli": 7, "jul": 7, "august": 8,
-           "aug": 8, "september": 9, "sep": 9, "sept": 9, "oktober": 10, "okt": 10, "november": 11,
-           "nov": 11, "dezember": 12, "dez": 12},
-    "fr": {"janvier": 1, "janv": 1, "février": 2, "fevrier": 2, "févr": 2, "mars": 3, "avril": 4,
-           "avr": 4, "mai": 5, "juin": 6, "juillet": 7, "juil": 7, "août": 8, "aout": 8,
-           "septembre": 9, "sept": 9, "octobre": 10, "oct": 10, "novembre": 11, "nov": 11,
-           "décembre": 12, "decembre": 12, "déc": 12},
-}
+
+@functools.cache
+def _locale_info(language: str) -> dict:
+    return importlib.import_module(f"dateparser.data.date_translation_data.{language}").info
+
+
+def _month_names(language: str) -> dict[str, int]:
+    """Month names and abbreviations of a language, from dateparser's locale data (CLDR)."""
+    info = _locale_info(language)
+    names: dict[str, int] = {}
+    for number, key in enumerate(_MONTH_KEYS, start=1):
+        for name in info.get(key, ()):
+            name = name.lower().rstrip(".")
+            if len(name) >= 3 and not name.isdigit():
+                names.setdefault(name, number)
+    return names
+
+
+MONTHS: dict[str, dict[str, int]] = {language: _month_names(language) for language in LANGUAGES}
+
+
+def _full_names(language: str) -> frozenset[str]:
+    """Names safe without a day ("pro 2024" in Czech is "for 2024"): 4+ letters or a month's longest name."""
+    by_month: dict[int, list[str]] = {}
+    for name, number in MONTHS[language].items():
+        by_month.setdefault(number, []).append(name)
+    return frozenset(n for names in by_month.values() for n in names
+                     if len(n) >= 4 or len(n) == max(map(len, names)))
 
 
 @dataclass(frozen=True)
 class StatementPattern:
-    """A named trigger for a date statement: `regex` must be followed by a date phrase."""
+    """A named trigger for a date statement: `regex` must be followed (or closely preceded) by a date."""
 
     name: str
     language: str
@@ -64,81 +87,30 @@ class StatementPattern:
     doc: str
     window: int = 60  # characters after the trigger in which the date phrase must start
     stems: tuple[str, ...] = ()  # lowercase literals, one of which must occur (cheap pre-screen)
+    weak: bool = False  # a bare participle: taken only when no full statement is found
 
     @functools.cached_property
     def compiled(self) -> re.Pattern[str]:
         return re.compile(self.regex, re.IGNORECASE)
 
 
-STATEMENT_PATTERNS: list[StatementPattern] = [
-    # --- Dutch
-    StatementPattern("nl-last-changed", "nl", "updated",
-                     r"\b(?:laatst|voor\s+het\s+laatst)\s+(?:\w+\s+){0,2}?"
-                     r"(?:bijgewerkt|gewijzigd|aangepast|herzien|geactualiseerd|vernieuwd)",
-                     'Dutch "laatst bijgewerkt/gewijzigd/aangepast/herzien (op)": the notice\'s last change.',
-                     stems=("laatst",)),
-    StatementPattern("nl-last-change-noun", "nl", "updated",
-                     r"\blaatste\s+(?:wijziging|update|herziening|aanpassing|versie)",
-                     'Dutch "laatste wijziging / update / herziening": the last change.',
-                     stems=("laatste",)),
-    StatementPattern("nl-effective", "nl", "effective",
-                     r"\b(?:van\s+kracht|in\s+werking\s+getreden|treedt\s+in\s+werking|geldig\s+"
-                     r"(?:per|vanaf|sinds|met\s+ingang\s+van)|ingangsdatum|met\s+ingang\s+van)",
-                     'Dutch "van kracht (met ingang van)", "geldig per/vanaf", "ingangsdatum".',
-                     stems=("kracht", "werking", "geldig", "ingang")),
-    StatementPattern("nl-version", "nl", "version",
-                     r"\bversie(?:datum)?\b", 'Dutch "versie[datum]": a version label or a version date.',
-                     window=25, stems=("versie",)),
-    # --- English
-    StatementPattern("en-last-updated", "en", "updated",
-                     r"\b(?:last\s+(?:updated|modified|revised|changed|amended|reviewed)|"
-                     r"(?:updated|revised|modified|amended)\s+(?:on|as\s+of))",
-                     'English "last updated / modified / revised (on)", "updated as of".',
-                     stems=("updated", "modified", "revised", "changed", "amended", "reviewed")),
-    StatementPattern("en-date-of-revision", "en", "updated",
-                     r"\b(?:date\s+of\s+(?:last\s+)?(?:revision|update|modification)|last\s+update|"
-                     r"latest\s+(?:update|revision))",
-                     'English "date of last revision", "last update", "latest revision".',
-                     stems=("date of", "last update", "latest")),
-    StatementPattern("en-effective", "en", "effective",
-                     r"\b(?:effective\s+(?:date|as\s+of|from|since|on)|effective(?=\s*:)|is\s+effective|"
-                     r"takes?\s+effect|in\s+(?:effect|force)\s+(?:as\s+of|from|since|on))",
-                     'English "effective date", "effective as of", "in force from".',
-                     stems=("effect", "force")),
-    StatementPattern("en-version", "en", "version",
-                     r"\bversion(?:\s+date)?\b", 'English "version [date]": a version label or date.',
-                     window=25, stems=("version",)),
-    # --- German
-    StatementPattern("de-last-updated", "de", "updated",
-                     r"\b(?:zuletzt\s+(?:\w+\s+){0,2}?(?:aktualisiert|geändert|überarbeitet)|"
-                     r"letzte\s+(?:aktualisierung|änderung|überarbeitung))",
-                     'German "zuletzt aktualisiert/geändert (am)", "letzte Änderung".',
-                     stems=("zuletzt", "letzte")),
-    StatementPattern("de-stand", "de", "updated",
-                     r"\bstand(?=\s*(?::|vom|\d))", 'German "Stand: 01.03.2024" / "Stand vom ...".',
-                     window=12, stems=("stand",)),
-    StatementPattern("de-effective", "de", "effective",
-                     r"\b(?:gültig\s+(?:ab|seit|zum)|in\s+kraft\s+(?:seit|ab|getreten)|wirksam\s+(?:ab|seit))",
-                     'German "gültig ab", "in Kraft seit", "wirksam ab".',
-                     stems=("gültig", "kraft", "wirksam")),
-    StatementPattern("de-version", "de", "version",
-                     r"\b(?:version|fassung)\b", 'German "Version / Fassung": a version label or date.',
-                     window=25, stems=("version", "fassung")),
-    # --- French
-    StatementPattern("fr-last-updated", "fr", "updated",
-                     r"\b(?:derni[eè]re\s+(?:mise\s+[àa]\s+jour|modification|révision|revision)|"
-                     r"mise?\s+[àa]\s+jour\s+le|modifiée?\s+le)",
-                     'French "dernière mise à jour", "mise à jour le", "modifiée le".',
-                     stems=("derni", "jour", "modifi")),
-    StatementPattern("fr-effective", "fr", "effective",
-                     r"\b(?:en\s+vigueur\s+(?:le|du|depuis|à\s+compter\s+du|a\s+compter\s+du|au)|"
-                     r"date\s+d['’]effet|entrée\s+en\s+vigueur|applicable\s+(?:à\s+compter\s+du|depuis))",
-                     'French "en vigueur le / à compter du", "date d\'effet", "entrée en vigueur".',
-                     stems=("vigueur", "effet", "applicable")),
-    StatementPattern("fr-version", "fr", "version",
-                     r"\bversion\b", 'French "version": a version label or date.', window=25,
-                     stems=("version",)),
-]
+@functools.cache
+def _data() -> dict:
+    return tomllib.loads(resources.files("monitor.dates").joinpath("data", "date_statements.toml").read_text("utf-8"))
+
+
+def _load_patterns() -> list[StatementPattern]:
+    return [StatementPattern(name=p["name"], language=p["language"], kind=p["kind"], regex=p["regex"], doc=p["doc"],
+                             window=int(p.get("window", 60)), stems=tuple(p["stems"]), weak=bool(p.get("weak")))
+            for p in _data()["pattern"]]
+
+
+STATEMENT_PATTERNS: list[StatementPattern] = _load_patterns()
+
+
+def list_patterns() -> list[StatementPattern]:
+    """All statement patterns, for `--features`-style listing and documentation."""
+    return list(STATEMENT_PATTERNS)
 
 
 @functools.cache
@@ -148,48 +120,148 @@ def _screen(names: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(re.escape(s) for s in sorted(stems, key=len, reverse=True)))
 
 
-def list_patterns() -> list[StatementPattern]:
-    """All statement patterns, for `--features`-style listing and documentation."""
-    return list(STATEMENT_PATTERNS)
-
-
-# Words that show a date belongs to a law, not to the notice, and words that name the notice.
-_LAW = re.compile(r"\b(?:avg|gdpr|dsgvo|rgpd|uavg|verordening|regulation|verordnung|règlement|"
-                  r"wet|wetgeving|law|gesetz|loi|richtlijn|directive|richtlinie)\b", re.IGNORECASE)
-_NOTICE = re.compile(r"(?:verklaring|beleid|statement|policy|notice|erklärung|hinweis|déclaration|"
-                     r"politique|avis|\bdeze\b|\bthis\b|\bdiese|\bcette\b|\bdit\b)", re.IGNORECASE)
-
-_MARKUP = re.compile(r"\[([^\]]*)\]\([^)]*\)|[*_`#]+")
-
-
-def _month_alt(language: str) -> str:
-    names = sorted(MONTHS[language], key=len, reverse=True)
-    return "(?:" + "|".join(re.escape(n) for n in names) + r")\.?"
+@functools.cache
+def _word_regex(table: str, languages: tuple[str, ...]) -> re.Pattern[str]:
+    words = sorted({w for lang in languages for w in _data()[table].get(lang, ())}, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")", re.IGNORECASE)
 
 
 @functools.cache
-def _phrase_regexes(language: str) -> list[tuple[str, re.Pattern[str]]]:
-    """Date phrases in order of preference; each yields its precision."""
-    month = _month_alt(language)
-    day = r"(?:[0-3]?\d)(?:e|er|ste|de|st|nd|rd|th|\.)?"
-    year = r"(?:19|20)\d{2}"
-    out = [
-        ("day", r"(?<!\d)" + year + r"-[01]?\d-[0-3]?\d(?!\d)"),
-        ("day", r"(?<![\d.])[0-3]?\d[./-][01]?\d[./-](?:" + year + r"|\d{2})(?![\d.]*\d)"),
-        ("day", r"(?<!\d)" + day + r"\s+(?:de\s+)?" + month + r",?\s+" + year + r"(?!\d)"),
-    ]
-    if language == "en":
-        out.append(("day", r"\b" + month + r"\s+[0-3]?\d(?:st|nd|rd|th)?,?\s+" + year + r"(?!\d)"))
-    out += [
-        ("month", r"\b" + month + r",?\s+" + year + r"(?!\d)"),
-        ("month", r"(?<![\d.])[01]?\d[./]" + year + r"(?!\d)"),
-        ("year", r"(?<![\d.])" + year + r"(?![\d.]\d)"),
-    ]
-    return [(p, re.compile(r, re.IGNORECASE)) for p, r in out]
+def _version_context() -> re.Pattern[str]:
+    words = _data()["version_context"]["words"]
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)", re.IGNORECASE)
 
 
+@functools.cache
+def _history_words() -> re.Pattern[str]:
+    words = _data()["version_context"]["history"]
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)", re.IGNORECASE)
+
+
+_MARKUP = re.compile(r"\[([^\]]*)\]\([^)]*\)|[*_`#]+")
 _VERSION_LABEL = re.compile(r"\s*[:.]?\s*(v?\d+(?:[._-]\d+)*[a-z]?)\b", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"(?<=[^\W\d]{2})[.!?](?:\s|$)|\n")
+_SENTENCE_END = re.compile(r"(?<=[^\W\d]{2})[.!?](?:\s|$)|\n|\s[|·•]\s")
+_YEAR = r"(?P<y>(?:19|20)\d{2})"
+_DAY = r"(?P<d>[0-3]?\d)(?:\s?(?:st|nd|rd|th|er|re|ste|de|e|º|°|ª|o)(?!\w)|\.|º|°)?"
+
+
+def _alternation(names) -> str:
+    return "(?:" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")\.?"
+
+
+@functools.cache
+def _phrase_regexes(languages: tuple[str, ...]) -> list[tuple[str, str, re.Pattern[str]]]:
+    """Date phrases in order of preference: (form, precision, regex). Months of every given language."""
+    names = {n for lang in languages for n in MONTHS.get(lang, {})}
+    full = {n for lang in languages if lang in MONTHS for n in _full_names(lang)}
+    month, month_full = f"(?P<m>{_alternation(names)})", f"(?P<m>{_alternation(full)})"
+    sep = r"(?:\.\s?|/|-)"
+    out = [
+        ("iso", "day", r"(?<![\d.])" + _YEAR + r"(?P<s1>[-/.])(?P<b>[01]?\d)(?P=s1)(?P<a>[0-3]?\d)(?![\d])"),
+        ("numeric", "day", r"(?<![\d.,])(?P<a>[0-3]?\d)(?P<s1>" + sep + r")(?P<b>[0-3]?\d)" + sep
+         + r"(?P<y>(?:19|20)\d{2}|\d{2})(?![\d]|\.\d)"),
+        ("dmy", "day", r"(?<![\d.])" + _DAY + r"\s*(?:de\s+|of\s+)?" + month + r",?\s+(?:de\s+|del\s+|of\s+)?"
+         + _YEAR + r"(?!\d)"),
+        ("mdy", "day", r"(?<!\w)" + month + r"\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?,?\s+" + _YEAR + r"(?!\d)"),
+        ("my", "month", r"(?<!\w)" + month_full + r",?\s+(?:de\s+|del\s+|of\s+)?" + _YEAR + r"(?!\d)"),
+        ("my-numeric", "month", r"(?<![\d./])(?P<b>[01]?\d)[./]" + _YEAR + r"(?![\d.]\d)"),
+        ("year", "year", r"(?<![\d.])" + _YEAR + r"(?![\d.]\d)"),
+    ]
+    return [(form, precision, re.compile(regex, re.IGNORECASE)) for form, precision, regex in out]
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """Where a numeric date is read: the locale's day/month order and the fetch date."""
+
+    order: str  # "DMY" | "MDY"
+    today: dt.date
+    months: dict[str, int]
+
+
+def _date_order(tag: str | None, language: str) -> str:
+    """Day-first or month-first for numeric dates in the page's locale (en-US vs en-GB), from CLDR."""
+    info = _locale_info(language)
+    order = info.get("date_order", "DMY")
+    if tag and "-" in tag:
+        region = tag.replace("_", "-").split("-")
+        specific = info.get("locale_specific", {}).get(f"{region[0].lower()}-{region[1].upper()}", {})
+        if specific.get("date_order"):
+            order = specific["date_order"]
+        elif region[1].upper() != "US" and order == "MDY":
+            order = "DMY"  # every English-speaking region but the US writes the day first
+    if order.startswith("Y"):
+        order = "DMY"
+    return "MDY" if order.startswith("M") else "DMY"
+
+
+def _valid(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _read_numeric(a: int, b: int, year: int, dotted: bool, reading: _Reading) -> dt.date | None:
+    """Day and month of "a/b/year": dots mean day-first; a number above 12 decides; then the locale's
+    order, unless that reading lies after the fetch date and the other does not."""
+    day_first, month_first = _valid(year, b, a), _valid(year, a, b)
+    if dotted:
+        return day_first
+    preferred, other = (month_first, day_first) if reading.order == "MDY" else (day_first, month_first)
+    if preferred is None or (other is not None and preferred > reading.today >= other):
+        return other
+    return preferred
+
+
+def _read(form: str, m: re.Match[str], reading: _Reading) -> dt.date | None:
+    groups = m.groupdict()
+    year = int(groups["y"]) if groups.get("y") else None
+    if form == "numeric":
+        year = year + 2000 if year is not None and year < 100 else year
+        return _read_numeric(int(groups["a"]), int(groups["b"]), year, groups["s1"].startswith("."), reading)
+    if form == "iso":
+        return _valid(year, int(groups["b"]), int(groups["a"]))
+    if form == "my-numeric":
+        return _valid(year, int(groups["b"]), 1)
+    if form == "year":
+        return dt.date(year, 1, 1)
+    month = reading.months.get(groups["m"].lower().rstrip("."))
+    if month is None:
+        return None
+    return _valid(year, month, int(groups["d"]) if form in ("dmy", "mdy") else 1)
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    start: int
+    end: int
+    precision: str
+    value: dt.date
+
+
+def _phrases(text: str, lo: int, hi: int, languages: tuple[str, ...], reading: _Reading) -> list[_Phrase]:
+    """Every readable date phrase in text[lo:hi], the most precise at each place."""
+    found: list[_Phrase] = []
+    claimed: list[tuple[int, int]] = []  # a day the page wrote but we cannot read is never a year
+    for form, precision, regex in _phrase_regexes(languages):
+        for m in regex.finditer(text, lo, hi):
+            if any(a <= m.start() < b or m.start() <= a < m.end() for a, b in claimed):
+                continue
+            claimed.append((m.start(), m.end()))
+            value = _read(form, m, reading)
+            if value is not None and 1990 <= value.year <= reading.today.year + 5:
+                found.append(_Phrase(m.start(), m.end(), precision, value))
+    return sorted(found, key=lambda p: p.start)
+
+
+def parse_phrase(phrase: str, language: str, precision: str | None = None,
+                 today: dt.date | None = None) -> dt.date | None:
+    """Read one date phrase in `language` (numeric order of the language's locale)."""
+    reading = _Reading(_date_order(None, language), today or dt.date.today(), MONTHS[language])
+    found = _phrases(phrase, 0, len(phrase), (language,), reading)
+    return found[0].value if found else None
+
 
 @dataclass(frozen=True)
 class NoticeDate:
@@ -257,6 +329,8 @@ class NoticeDate:
                    pattern=data.get("pattern"), block_index=data.get("block_index"))
 
 
+
+
 def _truncate(value: dt.date, precision_index: int) -> tuple[int, ...]:
     return (value.year, value.month, value.day)[: precision_index + 1]
 
@@ -265,59 +339,31 @@ def _natural(label: str) -> tuple:
     return tuple(int(p) if p.isdigit() else p for p in re.findall(r"\d+|[a-z]+", label.lower()))
 
 
-@functools.cache
-def _parser(language: str):
-    from dateparser.date import DateDataParser
-
-    order = "MDY" if language == "en" else "DMY"
-    return DateDataParser(languages=[language], settings={"DATE_ORDER": order, "PREFER_DAY_OF_MONTH": "first",
-                                                          "RETURN_AS_TIMEZONE_AWARE": False})
+# ------------------------------------------------------------------ finding statements
 
 
-@functools.lru_cache(maxsize=4096)
-def parse_phrase(phrase: str, language: str, precision: str) -> dt.date | None:
-    """Parse a located date phrase; `precision` comes from the phrase regex, never widened."""
-    text = re.sub(r"(?<=\d)(?:e|er|ste|de|st|nd|rd|th)\b", "", phrase)
-    text = re.sub(r"(?i)\bde\s+(?=[^\W\d])", "", text) if language == "fr" else text
-    value: dt.date | None = None
-    if precision == "year":
-        value = dt.date(int(re.search(r"\d{4}", phrase).group()), 1, 1)
-    else:
-        try:
-            data = _parser(language).get_date_data(text)
-        except Exception:  # dateparser raises on odd input; fall back to our own reading
-            data = None
-        if data is not None and data.date_obj is not None:
-            value = data.date_obj.date()
-        else:
-            value = _fallback_parse(text, language, precision)
-    if value is None:
-        return None
-    if precision == "month":
-        value = value.replace(day=1)
-    return value
+def _base(tag: str | None) -> str | None:
+    return tag.replace("_", "-").split("-")[0].lower() if tag else None
 
 
-def _fallback_parse(text: str, language: str, precision: str) -> dt.date | None:
-    nums = [int(n) for n in re.findall(r"\d+", text)]
-    month = next((m for name, m in sorted(MONTHS[language].items(), key=lambda x: -len(x[0]))
-                  if re.search(r"\b" + re.escape(name) + r"\b", text, re.IGNORECASE)), None)
-    try:
-        if month is not None:
-            year = next(n for n in nums if n >= 1900)
-            day = next((n for n in nums if n < 32), 1) if precision == "day" else 1
-            return dt.date(year, month, day)
-        if len(nums) == 3:
-            if nums[0] >= 1900:
-                return dt.date(nums[0], nums[1], nums[2])
-            year = nums[2] + (2000 if nums[2] < 100 else 0)
-            d, m = (nums[1], nums[0]) if language == "en" else (nums[0], nums[1])
-            return dt.date(year, m, d)
-        if len(nums) == 2:
-            return dt.date(nums[1], nums[0], 1)
-    except (StopIteration, ValueError):
-        return None
-    return None
+@dataclass(frozen=True)
+class _Context:
+    """What the page says about its locale, and the day it was fetched."""
+
+    languages: tuple[str, ...]  # tried, in order
+    tags: tuple[str, ...]  # configured language and the page's lang attribute, as given
+    today: dt.date
+
+    def reading(self, language: str) -> _Reading:
+        tag = next((t for t in self.tags if _base(t) == language), None)
+        months: dict[str, int] = {}
+        for lang in (language, *self.languages):
+            for name, number in MONTHS.get(lang, {}).items():
+                months.setdefault(name, number)
+        return _Reading(_date_order(tag, language), self.today, months)
+
+    def month_languages(self, language: str) -> tuple[str, ...]:
+        return (language, *(lang for lang in self.languages if lang != language))
 
 
 def _clean(text: str) -> str:
@@ -329,117 +375,191 @@ def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     for m in _SENTENCE_END.finditer(text, 0, start):
         left = m.end()
     m = _SENTENCE_END.search(text, end)
-    return left, (m.end() if m else len(text))
+    return left, (m.start() + 1 if m else len(text))
 
 
-def _about_a_law(before: str) -> bool:
+def _about_a_law(before: str, languages: tuple[str, ...]) -> bool:
     """True when a law word stands nearer to the trigger than any word naming the notice."""
-    law = [m.end() for m in _LAW.finditer(before)]
+    law = [m.end() for m in _word_regex("law", languages).finditer(before)]
     if not law:
         return False
-    notice = [m.end() for m in _NOTICE.finditer(before)]
+    notice = [m.end() for m in _word_regex("notice", languages).finditer(before)]
     return max(law) > (max(notice) if notice else -1)
 
 
-def _find_phrase(text: str, start: int, window: int, language: str) -> tuple[str, str, int] | None:
-    """The first date phrase starting within `window` chars after `start`, not past the sentence end."""
-    stop = _SENTENCE_END.search(text, start)
-    limit = min(start + window, stop.start() if stop else len(text))
-    best: tuple[int, int, str, str] | None = None
-    for precision, regex in _phrase_regexes(language):
-        m = regex.search(text, start, min(len(text), limit + 40))
-        if m and m.start() <= limit and (best is None or m.start() < best[0]):
-            best = (m.start(), m.end(), precision, m.group())
-    if best is None:
+def _statement_at(text: str, m: re.Match[str], pattern: StatementPattern, ctx: _Context) -> dict | None:
+    left, right = _sentence_bounds(text, m.start(), m.end())
+    languages = ctx.month_languages(pattern.language)
+    lead = text[left:m.start()]
+    if pattern.weak and len(text) > 100 and lead.strip(" :-–—(|"):
+        return None  # a bare participle counts only on a short line or opening its sentence
+    if _about_a_law(lead, (pattern.language, "en")):
         return None
-    return best[3], best[2], best[0]
+    sentence = text[left:right].strip()
+    reading = ctx.reading(pattern.language)
+    if pattern.kind == "version":
+        return _version_at(text, m, pattern, ctx, lead, sentence)
+    after = [p for p in _phrases(text, m.end(), min(right, m.end() + pattern.window + 40), languages, reading)
+             if p.start <= m.end() + pattern.window]
+    phrase = after[0] if after else None
+    if phrase is None:  # "1 March 2024 (last updated)", "zuletzt im Januar 2024 aktualisiert"
+        before = [p for p in _phrases(text, max(left, m.start() - 60), m.end(), languages, reading)
+                  if p.start >= m.start() or m.start() - p.end <= 12]
+        phrase = before[-1] if before else None
+    if phrase is None:
+        return None
+    return {"value": phrase.value, "precision": phrase.precision, "kind": pattern.kind, "sentence": sentence,
+            "language": pattern.language, "pattern": pattern.name}
 
 
-def _plausible(value: dt.date, today: dt.date) -> bool:
-    return 1990 <= value.year <= today.year + 5
+def _version_at(text: str, m: re.Match[str], pattern: StatementPattern, ctx: _Context, lead: str,
+                sentence: str) -> dict | None:
+    """A version statement of the notice; a product's version ("app version 5.12.3", "build 4471") is not."""
+    languages = ctx.month_languages(pattern.language)
+    label = _VERSION_LABEL.match(text, m.end())
+    near = " ".join(text[max(0, m.start() - 40):m.start()].split()[-3:])
+    after = " ".join(text[label.end() if label else m.end():][:40].split()[:3])
+    if _version_context().search(near) or (label and _version_context().search(after)):
+        return None
+    if len(text) > 80 and lead.strip(" :-–—(|") and not _word_regex("notice", languages).search(lead):
+        return None  # mid-sentence in a long paragraph: a version of something the text talks about
+    found = [p for p in _phrases(text, m.end(), min(len(text), m.end() + pattern.window + 60), languages,
+                                 ctx.reading(pattern.language)) if p.start <= m.end() + pattern.window + 20]
+    phrase = next((p for p in found if p.precision != "year"), None)
+    if phrase is not None and label is not None and label.start(1) < phrase.start < label.end(1):
+        phrase = None
+    if label is not None and phrase is not None and phrase.start <= label.start(1):
+        label = None  # "Version: 1 March 2024": the digits belong to the date
+    if label is None and phrase is None:
+        return None
+    return {"value": phrase.value if phrase else None, "precision": phrase.precision if phrase else None,
+            "kind": "version", "sentence": sentence, "label": label.group(1) if label else None,
+            "language": pattern.language, "pattern": pattern.name}
 
 
-def find_statements(document: Document, language: str | None = None) -> list[NoticeDate]:
-    """Every date statement found, in document order (most callers want `find_notice_date`)."""
-    languages = _languages(language or document.language)
-    patterns = [p for p in STATEMENT_PATTERNS if p.language in languages]
+_VERSION_CELL = re.compile(r"^v?\d+(?:[._]\d+)*[a-z]?$", re.IGNORECASE)
+
+
+def _version_tables(document: Document, ctx: _Context) -> tuple[list[NoticeDate], set[int]]:
+    """Version tables ("Version | Date | Changes"): the row with the latest date is the current version."""
+    blocks, found, rows = document.blocks, [], set()
+    version_words = [p.compiled for p in STATEMENT_PATTERNS if p.kind == "version"]
+    language = ctx.languages[0]
+    index = 0
+    while index < len(blocks):
+        if blocks[index].kind != "table_row":
+            index += 1
+            continue
+        run = []
+        while index < len(blocks) and blocks[index].kind == "table_row":
+            run.append(index)
+            index += 1
+        header = _clean(blocks[run[0]].text) + " " + " ".join(blocks[run[0]].heading_path[-1:])
+        if not (_history_words().search(header) or any(r.search(header) for r in version_words)):
+            continue
+        dated = []
+        for row in run:
+            text = _clean(blocks[row].text)
+            phrases = [p for p in _phrases(text, 0, len(text), ctx.languages, ctx.reading(language))
+                       if p.precision != "year"]
+            if phrases:
+                dated.append((max(p.value for p in phrases), phrases[0].precision, row, text))
+        if len(dated) < 2:
+            continue
+        value, precision, row, text = max(dated)
+        first_cell = text.split("|")[0].strip()
+        found.append(NoticeDate(value, precision, "version", text,
+                                label=first_cell if _VERSION_CELL.match(first_cell) else None, language=language,
+                                pattern="version-table", block_index=row))
+        rows.update(run)
+    return found, rows
+
+
+def _alone_under_title(document: Document, ctx: _Context) -> NoticeDate | None:
+    """A date standing alone just under the title (a dateline) is the notice's date."""
+    language = ctx.languages[0]
+    for index, block in enumerate(document.blocks[:6]):
+        if block.kind != "heading" and len(block.text) > 120:
+            return None
+        text = _clean(block.text).strip(" ()[]–—-|·")
+        if block.kind == "heading" or len(text) > 40:
+            continue
+        phrases = _phrases(text, 0, len(text), ctx.languages, ctx.reading(language))
+        if len(phrases) == 1 and phrases[0].precision != "year" and phrases[0].start <= 2 \
+                and phrases[0].end >= len(text) - 2:
+            return NoticeDate(phrases[0].value, phrases[0].precision, "updated", block.text, language=language,
+                              pattern="date-under-title", block_index=index)
+    return None
+
+
+def _statements(document: Document, ctx: _Context) -> list[NoticeDate]:
+    patterns = [p for p in STATEMENT_PATTERNS if p.language in ctx.languages]
     screen = _screen(tuple(p.name for p in patterns))
-    today = dt.date.today()
-    found: list[NoticeDate] = []
+    found, table_rows = _version_tables(document, ctx)
     blocks = document.blocks
     for index, block in enumerate(blocks):
         low = block.text.lower()
-        if not screen.search(low):
+        if index in table_rows or not screen.search(low):
             continue
         candidates = [p for p in patterns if any(stem in low for stem in p.stems)]
         text = _clean(block.text)
+        taken: list[tuple[int, int]] = []
         for pattern in candidates:
             for m in pattern.compiled.finditer(text):
-                result = _statement_at(text, m, pattern, today)
+                if pattern.weak and any(a <= m.start() < b for a, b in taken):
+                    continue  # already part of a full statement
+                result = _statement_at(text, m, pattern, ctx)
                 if result is None and len(text) < 120 and index + 1 < len(blocks):
                     # A trigger standing alone (a heading "Last updated") with the date in the next block.
                     nxt = _clean(blocks[index + 1].text)
                     if len(nxt) < 80:
                         joined = text + " " + nxt
                         mm = pattern.compiled.search(joined, m.start())
-                        result = _statement_at(joined, mm, pattern, today) if mm else None
+                        result = _statement_at(joined, mm, pattern, ctx) if mm else None
                         if result is not None:
                             result["block_index"] = index + 1
                 if result is not None:
+                    taken.append((m.start(), m.end()))
                     found.append(NoticeDate(**{"block_index": index, **result}))
-    return found
+    alone = _alone_under_title(document, ctx)
+    if alone is not None:
+        found.append(alone)
+    return sorted(found, key=lambda s: s.block_index or 0)
 
 
-def _statement_at(text: str, m: re.Match[str], pattern: StatementPattern, today: dt.date) -> dict | None:
-    left, right = _sentence_bounds(text, m.start(), m.end())
-    if _about_a_law(text[left:m.start()]):
-        return None
-    sentence = text[left:right].strip()
-    if pattern.kind == "version":
-        label = _VERSION_LABEL.match(text, m.end())
-        phrase = _find_phrase(text, m.end(), pattern.window + 20, pattern.language)
-        value = precision = None
-        if phrase and phrase[1] != "year" and (label is None or phrase[2] >= label.end(1)
-                                               or phrase[2] <= label.start(1)):
-            value = parse_phrase(phrase[0], pattern.language, phrase[1])
-            precision = phrase[1] if value and _plausible(value, today) else None
-            value = value if precision else None
-        if label is not None and value is not None and phrase[2] <= label.start(1):
-            label = None  # "Version: 1 March 2024": the digits belong to the date
-        if label is None and value is None:
-            return None
-        return {"value": value, "precision": precision, "kind": "version", "sentence": sentence,
-                "label": label.group(1) if label else None, "language": pattern.language,
-                "pattern": pattern.name}
-    phrase = _find_phrase(text, m.end(), pattern.window, pattern.language)
-    if phrase is None:
-        return None
-    value = parse_phrase(phrase[0], pattern.language, phrase[1])
-    if value is None or not _plausible(value, today):
-        return None
-    return {"value": value, "precision": phrase[1], "kind": pattern.kind, "sentence": sentence,
-            "language": pattern.language, "pattern": pattern.name}
+def _context(document: Document, language: str | None, today: dt.date | None,
+             languages: tuple[str, ...] | None = None) -> _Context:
+    page = getattr(document, "page_language", None) or document.language
+    tags = tuple(t for t in (language, page) if t)
+    if languages is None:
+        ordered = [b for b in (_base(language), _base(page)) if b in LANGUAGES]
+        languages = tuple(dict.fromkeys([*ordered, "en"])) if ordered else LANGUAGES
+    return _Context(languages, tags, today or dt.date.today())
 
 
-def _languages(language: str | None) -> tuple[str, ...]:
-    if language:
-        base = language.split("-")[0].lower()
-        if base in LANGUAGES:
-            # The notice's language first, English as a frequent second (bilingual footers).
-            return (base,) if base == "en" else (base, "en")
-    return LANGUAGES
+def find_statements(document: Document, language: str | None = None, *,
+                    today: dt.date | None = None) -> list[NoticeDate]:
+    """Every date statement found, in document order (most callers want `find_notice_date`)."""
+    return _statements(document, _context(document, language, today))
 
 
-def find_notice_date(document: Document, language: str | None = None) -> NoticeDate | None:
+_WEAK = frozenset({p.name for p in STATEMENT_PATTERNS if p.weak} | {"date-under-title"})
+
+
+def find_notice_date(document: Document, language: str | None = None, *,
+                     today: dt.date | None = None) -> NoticeDate | None:
     """The notice's last-modified / effective statement, or None when it has none.
 
-    Preference: a dated "updated" statement over an "effective" one over a version label;
-    among equals, the first in the document.
+    Preference: a dated statement over a bare version label; a full statement over a bare
+    "Updated" line or a dateline; "updated" over "effective" over a version; then the first in the
+    document. The configured language, the page's `lang` and English are tried first, every
+    language when they find nothing.
     """
-    statements = find_statements(document, language)
-    if not statements and language:
-        statements = find_statements(document, None)
+    ctx = _context(document, language, today)
+    statements = _statements(document, ctx)
+    if not statements and ctx.languages != LANGUAGES:
+        statements = _statements(document, _context(document, language, today, LANGUAGES))
     if not statements:
         return None
-    return min(statements, key=lambda s: (KIND_RANK.get(s.kind, 9) + (0 if s.value else 3),
+    return min(statements, key=lambda s: (0 if s.value else 1, s.pattern in _WEAK, KIND_RANK.get(s.kind, 9),
                                           s.block_index or 0))

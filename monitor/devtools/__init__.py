@@ -4,6 +4,7 @@ notices, the demo, the evaluation harness and a tiny PDF writer.
 
 from monitor.devtools.demo import run_demo
 from monitor.devtools.evaluate import DEFAULT_FIXTURES, Fixtures, evaluate
+from monitor.devtools.evaluate_pages import SetScore, evaluate_pages, judge_refetch
 from monitor.devtools.fleet_site import FleetSites
 from monitor.devtools.site import SEED_NAMES, NoticeSite, SitePage, notice_html_body, page_html, seed_text, seed_texts
 
@@ -13,8 +14,11 @@ __all__ = [
     "FleetSites",
     "NoticeSite",
     "SEED_NAMES",
+    "SetScore",
     "SitePage",
     "evaluate",
+    "evaluate_pages",
+    "judge_refetch",
     "notice_html_body",
     "page_html",
     "run_demo",

@@ -3,16 +3,24 @@ a clause, the date flags (silent change, date bump, ...), topics and significanc
 """
 
 from monitor.diff.clauses import CHANGE_KINDS, FLAG_NAMES, diff_documents, inline_text, word_diff
+from monitor.diff.volatile import MASK, Site, learn, mask_document, masked_sha256, merge, site_values
 from monitor.diff.words import EQUAL, Segment, collapse, truncate, word_segments
 
 __all__ = [
     "CHANGE_KINDS",
     "EQUAL",
     "FLAG_NAMES",
+    "MASK",
+    "Site",
     "Segment",
     "collapse",
     "diff_documents",
     "inline_text",
+    "learn",
+    "mask_document",
+    "masked_sha256",
+    "merge",
+    "site_values",
     "truncate",
     "word_diff",
     "word_segments",

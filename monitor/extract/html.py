@@ -219,7 +219,8 @@ def extract_html(html: str, *, select: Iterable[str] = (), remove: Iterable[str]
     soup = BeautifulSoup(html, "lxml")
     title_tag = soup.find("title")
     title = normalise_text(title_tag.get_text()) if title_tag else ""
-    page_language = language or (soup.html.get("lang") if soup.html else None)
+    lang_attribute = soup.html.get("lang") if soup.html else None
+    page_language = language or lang_attribute
     for page_rule in rules_of("page"):
         page_rule.func(soup)
     removals = list(remove)
@@ -236,4 +237,5 @@ def extract_html(html: str, *, select: Iterable[str] = (), remove: Iterable[str]
         walker.flush()
     if not title:
         title = next((b.text for b in walker.blocks if b.kind == "heading"), "")
-    return Document(blocks=walker.blocks, title=title, language=page_language)
+    return Document(blocks=walker.blocks, title=title, language=page_language,
+                    page_language=lang_attribute if isinstance(lang_attribute, str) else None)

@@ -15,6 +15,7 @@ Vocabulary (banner vendors, tracking parameters, page-meta phrases) is data in `
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import tomllib
 import unicodedata
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from bs4 import BeautifulSoup, Comment, Tag
 
@@ -449,6 +450,40 @@ def comparison_text(text: str) -> str:
     for compare_rule in rules_of("compare"):
         text = compare_rule.func(text)
     return text
+
+
+_LINK_TARGET = re.compile(r"\]\(([^)\s]*)\)")
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def canonical_url(target: str) -> str:
+    """One spelling of a link target: percent-encodings decoded, scheme and host lowercased, default
+    port, empty query and empty fragment dropped, query parameters in sorted order."""
+    target = html.unescape(target)
+    if target.lower().startswith(("mailto:", "tel:", "sms:", "fax:")):
+        scheme, _, rest = target.partition(":")
+        return scheme.lower() + ":" + unquote(rest).strip()
+    parts = urlsplit(target)
+    netloc = parts.netloc.lower()
+    host, _, port = netloc.rpartition(":") if ":" in netloc.rsplit("@", 1)[-1] else (netloc, "", "")
+    if port and _DEFAULT_PORTS.get(parts.scheme.lower()) == port:
+        netloc = host
+    query = "&".join(sorted(f"{unquote_plus(k)}={unquote_plus(v)}" if v or "=" in pair else unquote_plus(k)
+                            for pair in parts.query.split("&") if pair
+                            for k, _, v in [pair.partition("=")]))
+    return urlunsplit((parts.scheme.lower(), netloc, unquote(parts.path), query, unquote(parts.fragment)))
+
+
+@rule("decoded-forms", "compare")
+def decode_equivalent_forms(text: str) -> str:
+    """Equal text is equal: character references left in the text (decimal, hex or named, as a CMS
+    double-escapes them) are decoded, and link targets compare in one spelling (percent-encodings
+    decoded, host case, default ports, empty query, parameter order)."""
+    if "&" in text:
+        text = html.unescape(text)
+    if "](" not in text:
+        return text
+    return _LINK_TARGET.sub(lambda m: "](" + canonical_url(m.group(1)) + ")", text)
 
 
 def text_sha256(document: Document) -> str:

@@ -21,6 +21,7 @@ from monitor.store.outbox import (
     outbox_messages,
     sendable,
 )
+from monitor.store.persistence import alternating_of
 from monitor.store.query import (
     CHANGES_SCHEMA,
     change_record,
@@ -50,8 +51,13 @@ from monitor.store.standing import (
     source_standings,
     standing_facts,
 )
+from monitor.store.volatile import VolatileSite, load_sites, remember_sites
 
 __all__ = [
+    "VolatileSite",
+    "alternating_of",
+    "load_sites",
+    "remember_sites",
     "AlreadyRecorded",
     "CHANGES_SCHEMA",
     "Change",

@@ -17,6 +17,7 @@ from monitor.store import (  # noqa: F401  (register every table on SQLModel.met
     outbox,
     search,
     standing,
+    volatile,
 )
 from monitor.store.leader import advisory_lock
 from monitor.store.schema import SchemaMismatch, ensure_schema

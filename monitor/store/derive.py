@@ -9,11 +9,12 @@ the source's language, plus its flags, counts per kind and significance.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 
 from monitor.core import Document
 from monitor.dates import NoticeDate, find_notice_date
-from monitor.diff import CHANGE_KINDS, diff_documents
+from monitor.diff import CHANGE_KINDS, Site, diff_documents, mask_document
 from monitor.extract import text_sha256
 from monitor.store.models import Version
 
@@ -36,10 +37,17 @@ def stored_notice_date(version: Version, language: str | None = None) -> NoticeD
 
 
 def change_fields(old: Version, new: Version, new_document: Document, *, language: str | None,
-                  fetched_at: datetime | None) -> dict:
-    """Diff two stored versions (the old one's date as stored) into the derived columns of a Change."""
+                  fetched_at: datetime | None, sites: Iterable[Site] = ()) -> dict:
+    """Diff two stored versions (the old one's date as stored) into the derived columns of a Change.
+
+    With volatile `sites`, both texts are compared with those runs masked, so a counter that moved
+    is not a modified clause while a real edit beside it is."""
     old_document = Document.from_json(old.document_json)
     language = language or new_document.language or old_document.language
+    sites = list(sites)
+    if sites:
+        old_document, _ = mask_document(old_document, sites)
+        new_document, _ = mask_document(new_document, sites)
     diff = diff_documents(old_document, new_document, old_date=stored_notice_date(old, language),
                           new_date=stored_notice_date(new, language), fetched_at=fetched_at, language=language)
     counts = {kind: sum(1 for c in diff.changes if c.kind == kind) for kind in CHANGE_KINDS}

@@ -91,6 +91,8 @@ class Change(SQLModel, table=True):
     diff_json: str = Field(sa_column=Column(Text, nullable=False))
     flags_json: str | None = Field(default=None, sa_column=Column(Text))  # the diff's date flags
     counts_json: str | None = Field(default=None, sa_column=Column(Text))  # clause changes per kind
+    # How the change was established: {"confirmed": bool, "volatile_masked": int, "persisted": {...} | null}
+    context_json: str | None = Field(default=None, sa_column=Column(Text))
 
 
 # Covering indexes of the read side (the web overview's queries); part of the schema and its migrations.

@@ -24,7 +24,7 @@ CHANGES_SCHEMA = "noticewatch.changes/2"
 
 def _record(source_id: str, source: Source | None, old: Version, new: Version, diff: dict, *,
             change_id: int | None, detected_at: datetime | None, significance: str | None,
-            cosmetic_only: bool, counts: dict, flags: dict) -> dict:
+            cosmetic_only: bool, counts: dict, flags: dict, context: dict | None = None) -> dict:
     return {
         "id": change_id,
         "source": source_id,
@@ -40,6 +40,9 @@ def _record(source_id: str, source: Source | None, old: Version, new: Version, d
         "new_date": diff.get("new_date"),
         "flags": {name: flags.get(name, False) for name in FLAG_NAMES},
         "clauses": diff.get("clauses", []),
+        "confirmation": {"confirmed": bool((context or {}).get("confirmed")),
+                         "volatile_masked": int((context or {}).get("volatile_masked") or 0)},
+        "persisted": (context or {}).get("persisted"),
     }
 
 
@@ -51,7 +54,7 @@ def change_record(change: Change, source: Source | None, old: Version, new: Vers
     flags = json.loads(change.flags_json) if change.flags_json else diff.get("flags") or {}
     return _record(change.source_id, source, old, new, diff, change_id=change.id, detected_at=change.detected_at,
                    significance=change.significance, cosmetic_only=change.cosmetic_only, counts=counts,
-                   flags=flags)
+                   flags=flags, context=json.loads(change.context_json) if change.context_json else None)
 
 
 def versions_record(session: Session, source_id: str, old: Version, new: Version) -> dict:

@@ -8,7 +8,7 @@ Each fetch is recorded in one transaction: a crash leaves either all of its rows
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -17,11 +17,14 @@ from sqlmodel import Session, select
 
 from monitor.config import LoadedConfig, SourceConfig
 from monitor.core import ACCEPTED_OUTCOMES, Document, FetchOutcome, FetchResult
+from monitor.diff import Site, learn, mask_document, masked_sha256, merge
 from monitor.extract import extract_document, text_sha256
 from monitor.store.db import session_scope
 from monitor.store.derive import change_fields, version_fields
 from monitor.store.models import Blob, Change, Fetch, Source, Version
+from monitor.store.persistence import alternation, hold_suspicious
 from monitor.store.standing import update_status
+from monitor.store.volatile import load_sites, remember_sites
 
 KEPT_HEADERS = ("content-type", "content-length", "etag", "last-modified", "date", "server", "location",
                 "cache-control", "content-language")
@@ -115,8 +118,12 @@ def derive_document(body: bytes, content_type: str | None, source: SourceConfig,
 
 
 def new_version(session: Session, source_id: str, document: Document, fetch: Fetch | None,
-                blob_sha256: str | None, previous: Version | None) -> tuple[Version, Change | None]:
-    """Add the next version of a source and, if there was one before, the change between them."""
+                blob_sha256: str | None, previous: Version | None, *, sites: Sequence[Site] = (),
+                context: dict | None = None) -> tuple[Version, Change | None]:
+    """Add the next version of a source and, if there was one before, the change between them.
+
+    `sites` are the source's volatile sites (masked in the diff); `context` says how the change
+    was established (confirmed by a second fetch, held-back text that persisted)."""
     source = session.get(Source, source_id)
     language = (source.language if source else None) or document.language
     version = Version(source_id=source_id, number=(previous.number + 1) if previous else 1,
@@ -130,7 +137,12 @@ def new_version(session: Session, source_id: str, document: Document, fetch: Fet
         return version, None
     change = Change(source_id=source_id, old_version_id=previous.id, new_version_id=version.id,
                     detected_at=version.created_at,
-                    **change_fields(previous, version, document, language=language, fetched_at=version.created_at))
+                    **change_fields(previous, version, document, language=language, fetched_at=version.created_at,
+                                    sites=sites))
+    context = {"confirmed": False, "volatile_masked": 0, "persisted": None, **(context or {})}
+    if sites:
+        context["volatile_masked"] = mask_document(document, sites)[1]
+    change.context_json = json.dumps(context, ensure_ascii=False)
     session.add(change)
     session.flush()
     return version, change
@@ -166,11 +178,15 @@ def record_fetch(engine: Engine, item: FetchResult, source: SourceConfig, *, cyc
         return result
 
 
-def _same_text(previous: Version, document: Document) -> bool:
-    """Equal by hash, or by the stored document (a version hashed before the comparison rules changed)."""
+def _same_text(previous: Version, document: Document, sites: Sequence[Site] = ()) -> bool:
+    """Equal by hash, by the stored document (a version hashed before the comparison rules changed),
+    or once the source's volatile sites are masked in both."""
     if previous.text_sha256 == text_sha256(document):
         return True
-    return text_sha256(Document.from_json(previous.document_json)) == text_sha256(document)
+    stored = Document.from_json(previous.document_json)
+    if text_sha256(stored) == text_sha256(document):
+        return True
+    return bool(sites) and masked_sha256(stored, sites) == masked_sha256(document, sites)
 
 
 def _record(session: Session, fetch: Fetch, item: FetchResult, source: SourceConfig,
@@ -189,10 +205,15 @@ def _record(session: Session, fetch: Fetch, item: FetchResult, source: SourceCon
         session.add(fetch)
         return RecordResult(item.source_id, FetchOutcome.FAILED, fetch.error)
     _ensure_blob(session, item)
+    persisted = None
     if item.suspicious:
         fetch.outcome, fetch.error = FetchOutcome.SUSPICIOUS, item.suspicious
         session.add(fetch)
-        return RecordResult(item.source_id, FetchOutcome.SUSPICIOUS, fetch.error)
+        persisted = hold_suspicious(session, item.source_id, item.document, item.suspicious, item.held_fetches,
+                                    fetch.cycle_id or fetch.fetched_at.isoformat())
+        if persisted is None:
+            return RecordResult(item.source_id, FetchOutcome.SUSPICIOUS, fetch.error)
+        fetch.error = None  # the held-back text persisted: it is the notice now (flagged on the change)
     try:
         document = item.document if item.document is not None else \
             derive_document(item.body, item.content_type, source, item.final_url or item.url)
@@ -200,20 +221,26 @@ def _record(session: Session, fetch: Fetch, item: FetchResult, source: SourceCon
         fetch.outcome, fetch.error = FetchOutcome.FAILED, f"extraction failed: {type(exc).__name__}: {exc}"
         session.add(fetch)
         return RecordResult(item.source_id, FetchOutcome.FAILED, fetch.error)
-    if document.char_count() < min_text_chars:
+    if document.char_count() < min_text_chars and persisted is None:
         fetch.outcome = FetchOutcome.FAILED
         fetch.error = f"empty or tiny body: {document.char_count()} characters of text"
         session.add(fetch)
         return RecordResult(item.source_id, FetchOutcome.FAILED, fetch.error)
     lock_source(session, item.source_id)
     previous = latest_version(session, item.source_id)
-    if previous is not None and _same_text(previous, document):
+    learned = learn(item.confirm_document, document) if item.confirm_document is not None else []
+    sites = merge(load_sites(session, item.source_id), learned)
+    remember_sites(session, item.source_id, learned, document, fetch.fetched_at)
+    if previous is not None and (_same_text(previous, document, sites)
+                                 or alternation(session, item.source_id, document, sites, fetch.fetched_at)):
         fetch.outcome = FetchOutcome.UNCHANGED
         session.add(fetch)
         return RecordResult(item.source_id, FetchOutcome.UNCHANGED, version_number=previous.number)
     fetch.outcome = FetchOutcome.CHANGED if previous else FetchOutcome.FIRST
     session.add(fetch)
     session.flush()
-    version, change = new_version(session, item.source_id, document, fetch, fetch.blob_sha256, previous)
+    context = {"confirmed": item.confirm_document is not None or persisted is not None, "persisted": persisted}
+    version, change = new_version(session, item.source_id, document, fetch, fetch.blob_sha256, previous,
+                                  sites=sites, context=context)
     return RecordResult(item.source_id, fetch.outcome, version_number=version.number,
                         change_id=change.id if change else None)

@@ -34,10 +34,12 @@ from sqlmodel import Session, select
 from monitor.archive import Archive, ArchiveError
 from monitor.config import LoadedConfig, SourceConfig
 from monitor.core import ACCEPTED_OUTCOMES, Document
+from monitor.diff import masked_sha256
 from monitor.extract import text_sha256
 from monitor.store.derive import change_fields, version_fields
 from monitor.store.models import Change, Fetch, Source, Version
 from monitor.store.record import derive_document
+from monitor.store.volatile import load_sites
 
 
 @dataclass
@@ -114,6 +116,7 @@ def _replay(session: Session, archive: Archive, source: SourceConfig, min_text_c
                            .order_by(Fetch.fetched_at, Fetch.id)).all()
     derived: list[_Derived] = []
     by_blob: dict[str, Document | str] = {}
+    sites = load_sites(session, source.id)  # what was seen to vary per request is not a version
     for fetch in fetches:
         document = by_blob.get(fetch.blob_sha256)
         if document is None:
@@ -129,7 +132,8 @@ def _replay(session: Session, archive: Archive, source: SourceConfig, min_text_c
             report.skipped_fetches[fetch.id] = document
             continue
         text_hash = text_sha256(document)
-        if derived and derived[-1].fields["text_sha256"] == text_hash:
+        if derived and (derived[-1].fields["text_sha256"] == text_hash or sites and
+                        masked_sha256(derived[-1].document, sites) == masked_sha256(document, sites)):
             continue
         derived.append(_Derived(document, fetch, version_fields(document, source.language)))
     return derived
@@ -221,11 +225,12 @@ def _rebuild(session: Session, archive: Archive, source: SourceConfig, min_text_
         session.add(row)
         rows.append(row)
     session.flush()
+    sites = load_sites(session, source.id)
     # Phase 4: one change per neighbouring pair, kept ids where the text pair is the same.
     for position in range(1, len(rows)):
         old, new = rows[position - 1], rows[position]
         fields = change_fields(old, new, derived[position].document, language=source.language,
-                               fetched_at=new.created_at)
+                               fetched_at=new.created_at, sites=sites)
         change = kept_changes.get(position)
         if change is None:
             change = Change(source_id=source.id, old_version_id=old.id, new_version_id=new.id)

@@ -12,14 +12,17 @@ fetched at its new address from then on (while the configured address stays the 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Column, Text, func
 from sqlmodel import Field, Session, SQLModel, select
 
-from monitor.core import SUCCESS_OUTCOMES, FetchOutcome, Standing, as_utc, iso_utc, utcnow
+from monitor.core import SUCCESS_OUTCOMES, Document, FetchOutcome, Standing, as_utc, iso_utc, utcnow
+from monitor.diff import masked_sha256
 from monitor.store.models import Fetch, Source, Version
+from monitor.store.volatile import load_sites
 
 GONE_STATUSES = (404, 410)
 
@@ -40,6 +43,13 @@ class SourceStatus(SQLModel, table=True):
     moved_at: datetime | None = None
     moved_reported_cycle: str | None = None
     found_cycle: str | None = None  # the cycle that found (or re-found) the notice from the home page
+    # A suspicious text held back: its hash, how many fetches in a row returned it, in which cycles.
+    held_sha256: str | None = Field(default=None, max_length=64)
+    held_fetches: int = 0
+    held_cycles_json: str | None = Field(default=None, sa_column=Column(Text))
+    # A page alternating between two texts: their hashes (JSON list) since the second switch back.
+    alternating_json: str | None = Field(default=None, sa_column=Column(Text))
+    alternating_since: datetime | None = None
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -51,6 +61,16 @@ class FetchState:
     moved_from: str | None = None
     moved_to: str | None = None
     discovered_url: str | None = None
+    comparison_sha256: str | None = None  # the current version's hash with the volatile sites masked
+    sites: tuple = ()  # the source's volatile sites (monitor/diff/volatile.py)
+    alternates: tuple[str, ...] = ()  # hashes of the two texts the page alternates between, if it does
+
+    def differs(self, document: Document) -> bool:
+        """Would this text be a new version? (Then the spider confirms it with a second fetch.)"""
+        if self.comparison_sha256 is None:
+            return False
+        digest = masked_sha256(document, self.sites)
+        return digest != self.comparison_sha256 and digest not in self.alternates
 
 
 def status_row(session: Session, source_id: str) -> SourceStatus:
@@ -90,19 +110,25 @@ def update_status(session: Session, *, source_id: str, outcome: str, status: int
         _set_problem(row, Standing.SUSPICIOUS, error, when)
     else:
         row.state, row.problem, row.problem_since = Standing.OK, None, None
+        row.held_sha256, row.held_fetches, row.held_cycles_json = None, 0, None  # the run of held-back fetches ends
     row.consecutive_gone = 0
     return row
 
 
 def fetch_state(session: Session, source_id: str) -> FetchState:
-    """The source's last good size, its move (if any) and its discovered address."""
+    """The source's last good size, its move (if any), its discovered address and what its current
+    text compares as (volatile sites masked)."""
     version = session.exec(select(Version).where(Version.source_id == source_id)
                            .order_by(Version.number.desc()).limit(1)).first()
     row = session.get(SourceStatus, source_id)
     source = session.get(Source, source_id)
+    sites = tuple(load_sites(session, source_id))
+    comparison = masked_sha256(Document.from_json(version.document_json), sites) if version else None
     return FetchState(previous_chars=version.chars if version else None,
                       moved_from=row.moved_from if row else None, moved_to=row.moved_to if row else None,
-                      discovered_url=source.discovered_url if source else None)
+                      discovered_url=source.discovered_url if source else None, comparison_sha256=comparison,
+                      sites=sites, alternates=tuple(json.loads(row.alternating_json)["hashes"])
+                      if row and row.alternating_json else ())
 
 
 def source_problems(session: Session) -> list[dict]:

@@ -17,15 +17,18 @@ from sqlmodel import Session, select
 
 from monitor.core import Document, FetchOutcome, Standing, as_utc, iso_utc
 from monitor.dates import NoticeDate, find_notice_date
-from monitor.diff import diff_documents, word_diff
+from monitor.diff import diff_documents, mask_document, word_diff
 from monitor.store import (
     READ_INDEXES,
     Change,
     Fetch,
     Source,
+    SourceStatus,
     Version,
+    alternating_of,
     change_record,
     decide_standing,
+    load_sites,
     source_standings,
     standing_facts,
 )
@@ -237,6 +240,7 @@ def notice(session: Session, source_id: str, *, now: dt.datetime, stale_after: d
             "tags": sorted({t for c in clauses for t in c.get("tags", []) or []}),
             "significance": change.significance, "cosmetic_only": change.cosmetic_only,
             "flags": active_flags(diff.get("flags")),
+            "context": json.loads(change.context_json) if change.context_json else None,
         })
     timeline = ([{"kind": "version", "at": v["created_at"], "version": v["number"]} for v in versions]
                 + [{"kind": "problem", "at": p["fetched_at"], "error": p["error"], "status": p["status"]}
@@ -244,7 +248,14 @@ def notice(session: Session, source_id: str, *, now: dt.datetime, stale_after: d
     timeline.sort(key=lambda e: e["at"] or "")
     return {"source": source.id, "company": source.name, "url": _source_url(source), "status": standing.standing.value,
             "status_reason": standing.reason, "last_check": iso_utc(last.fetched_at) if last else None,
+            "alternating": _alternating(session, source_id),
             "versions": versions, "problems": problems, "changes": changes, "timeline": timeline}
+
+
+def _alternating(session: Session, source_id: str) -> dict | None:
+    """The two versions a page flips between (not reported again until a third text appears)."""
+    found = alternating_of(session.get(SourceStatus, source_id))
+    return {**found, "since": iso_utc(found["since"])} if found else None
 
 
 def date_rows(data: dict) -> list[tuple[int, dt.datetime, dt.date | None, str | None]]:
@@ -301,9 +312,11 @@ def diff_page(session: Session, source_id: str, old: int, new: int, *, tag: str 
     dates = [stored_or_found_date(session, v.id, v.text_sha256, v.notice_date_json)
              for v in (old_version, new_version)]
     old_date, new_date = (NoticeDate.from_dict(json.loads(d)) if d else None for d in dates)
-    diff = diff_documents(Document.from_json(old_version.document_json), Document.from_json(new_version.document_json),
-                          old_date=old_date, new_date=new_date, fetched_at=as_utc(new_version.created_at),
-                          language=source.language).to_dict()
+    sites = load_sites(session, source_id)  # what varies per request is not shown as a difference
+    old_document, _ = mask_document(Document.from_json(old_version.document_json), sites)
+    new_document, _ = mask_document(Document.from_json(new_version.document_json), sites)
+    diff = diff_documents(old_document, new_document, old_date=old_date, new_date=new_date,
+                          fetched_at=as_utc(new_version.created_at), language=source.language).to_dict()
     diff["flags"] = active_flags(diff.get("flags"))
     clauses = diff.pop("clauses", [])
     for position, clause in enumerate(clauses):
@@ -319,6 +332,7 @@ def diff_page(session: Session, source_id: str, old: int, new: int, *, tag: str 
             "old_created_at": iso_utc(old_version.created_at), "new_created_at": iso_utc(new_version.created_at),
             "old_date_statement": date_statement(dates[0]), "new_date_statement": date_statement(dates[1]),
             "change_id": stored.id if stored else None,
+            "context": json.loads(stored.context_json) if stored and stored.context_json else None,
             "significance": stored.significance if stored else diff.get("significance"),
             "filters": {"tag": tag, "significance": significance}, "tags": tags, "significances": significances,
             "total": len(clauses), "clauses": shown,

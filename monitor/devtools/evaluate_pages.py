@@ -1,0 +1,157 @@
+"""Whole-page evaluation with a held-out part (issue 13): dates and per-request tokens.
+
+tests/fixtures/pages/ holds realistic whole pages (Jinja templates over one site layout) in two
+sets, split before any rule was tuned: `tuning/` (rules may be adjusted against it) and `heldout/`
+(never looked at while tuning; its score says how the rules do on pages they were not built on).
+Each set's `cases.toml` lists its pages:
+
+- kind = "date": the notice's own date statement must be read as `expect` (with `precision`),
+  or not at all when `expect` is empty; `configured` is the source's configured language (which
+  may be absent or wrong), `fetched` the day of the fetch;
+- kind = "volatile": the page renders per-request tokens (ids, counters, hashes, link tokens,
+  entity and percent-encoding variants). Re-fetches must give no change; the `edited` rendering
+  (one real edit, often next to a token) must.
+
+The figures per set: false alarms, misses, and dates right / wrong / missed per language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import tomllib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+from monitor.core import Document
+from monitor.dates import find_notice_date
+from monitor.diff import Site, learn, masked_sha256, merge
+from monitor.extract import extract_document
+
+SETS = ("tuning", "heldout")
+DEFAULT_FETCHED = dt.date(2026, 12, 1)
+MENU = ("Home", "Products", "About us", "Contact")
+
+
+@dataclass
+class SetScore:
+    """The figures of one fixture set."""
+
+    name: str
+    refetches: int = 0
+    false_alarms: list[str] = field(default_factory=list)
+    edits: int = 0
+    misses: list[str] = field(default_factory=list)
+    dates: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: {"right": 0, "wrong": 0,
+                                                                                           "missed": 0}))
+    date_failures: list[str] = field(default_factory=list)
+
+    def date_total(self, key: str) -> int:
+        return sum(row[key] for row in self.dates.values())
+
+    def summary(self) -> str:
+        per_language = ", ".join(f"{lang} {row['right']}/{row['wrong']}/{row['missed']}"
+                                 for lang, row in sorted(self.dates.items()))
+        return (f"{self.name}: false alarms {len(self.false_alarms)} of {self.refetches} re-fetches; "
+                f"misses {len(self.misses)} of {self.edits} edits; dates right {self.date_total('right')}, "
+                f"wrong {self.date_total('wrong')}, missed {self.date_total('missed')} "
+                f"(right/wrong/missed: {per_language})")
+
+    def details(self) -> list[str]:
+        return ([f"  false alarm: {x}" for x in self.false_alarms] + [f"  missed change: {x}" for x in self.misses]
+                + [f"  date: {x}" for x in self.date_failures])
+
+
+class _Noise:
+    """Per-request values for a page rendering."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def hex(self, n: int = 16) -> str:
+        return "".join(self.rng.choice("0123456789abcdef") for _ in range(n))
+
+    def int(self, low: int = 0, high: int = 99999) -> int:
+        return self.rng.randint(low, high)
+
+
+class PageSet:
+    """One fixture set: renders its pages as a site would serve them."""
+
+    def __init__(self, root: Path, name: str) -> None:
+        self.root, self.name = root, name
+        # Fixture templates are our own test pages, never shown to users.
+        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(root.parent)),  # noqa: S701
+                                      undefined=jinja2.StrictUndefined)
+        with (root / name / "cases.toml").open("rb") as handle:
+            self.cases: list[dict] = tomllib.load(handle)["case"]
+
+    def render(self, case: dict, request: int, *, edited: bool = False) -> bytes:
+        rng = random.Random(f"{self.name}:{case['file']}:{request}:{edited}")
+        template = self.env.get_template(f"{self.root.name}/{self.name}/{case['file']}")
+        return template.render(lang=case["lang"], company=case["company"], title=case["title"], menu=MENU,
+                               noise=_Noise(rng), edited=edited).encode("utf-8")
+
+    def document(self, case: dict, request: int, *, edited: bool = False) -> Document:
+        return extract_document(self.render(case, request, edited=edited), "text/html; charset=utf-8",
+                                language=case.get("configured"), url="https://www.example.org/privacy")
+
+
+def judge_refetch(version: Document, fetches: list[Document], sites: list[Site]) -> tuple[bool, list[Site]]:
+    """Whether the monitor reports a change, replaying its protocol: a fetch that differs from the
+    version (volatile sites masked) is confirmed by a second fetch; what differs between the two is
+    learned as volatile before comparing. Returns the verdict and the sites known afterwards."""
+    first = fetches[0]
+    if masked_sha256(first, sites) == masked_sha256(version, sites):
+        return False, sites
+    sites = merge(sites, learn(first, fetches[1]))
+    return masked_sha256(fetches[1], sites) != masked_sha256(version, sites), sites
+
+
+def score_set(pages: PageSet) -> SetScore:
+    score = SetScore(pages.name)
+    for case in pages.cases:
+        language = case["lang"].split("-")[0].lower()
+        if case["kind"] == "date":
+            _score_date(pages, case, language, score)
+        elif case["kind"] == "volatile":
+            version = pages.document(case, 0)
+            sites: list[Site] = []
+            for start in (1, 4):
+                score.refetches += 1
+                changed, sites = judge_refetch(version, [pages.document(case, n) for n in (start, start + 1)], sites)
+                if changed:
+                    score.false_alarms.append(f"{case['file']} (request {start})")
+            score.edits += 1
+            changed, _ = judge_refetch(version, [pages.document(case, n, edited=True) for n in (7, 8)], sites)
+            if not changed:
+                score.misses.append(case["file"])
+    return score
+
+
+def _score_date(pages: PageSet, case: dict, language: str, score: SetScore) -> None:
+    fetched = dt.date.fromisoformat(case["fetched"]) if case.get("fetched") else DEFAULT_FETCHED
+    document = pages.document(case, 0)
+    found = find_notice_date(document, case.get("configured"), today=fetched)
+    expect = case.get("expect") or None
+    row = score.dates[language]
+    got = f"{found.value} {found.precision} ({found.sentence[:60]!r})" if found and found.value else \
+        (f"label {found.label}" if found else "none")
+    if expect is None:
+        outcome = "right" if found is None or found.value is None and not found.label else "wrong"
+    elif found is None or found.value is None:
+        outcome = "missed"
+    else:
+        outcome = "right" if (found.value.isoformat(), found.precision) == (expect, case.get("precision")) \
+            else "wrong"
+    row[outcome] += 1
+    if outcome != "right":
+        score.date_failures.append(f"{case['file']}: expected {expect} {case.get('precision', '')}, got {got}")
+
+
+def evaluate_pages(root: Path, sets: tuple[str, ...] = SETS) -> list[SetScore]:
+    """Score every set under `root` (tests/fixtures/pages)."""
+    return [score_set(PageSet(root, name)) for name in sets if (root / name / "cases.toml").is_file()]
