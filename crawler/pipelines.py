@@ -12,13 +12,14 @@ from datetime import UTC, datetime
 
 from scrapy import signals
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from crawler.items import FetchItem
 from monitor.archive import Archive, ArchiveError
 from monitor.config import LoadedConfig
 from monitor.db import open_db
-from monitor.record import AlreadyRecorded, RecordResult, conditional_headers, record_fetch, sync_sources
-from monitor.source_status import FetchState, fetch_state
+from monitor.record import AlreadyRecorded, RecordResult, record_fetch, sync_sources
+from monitor.source_status import FetchState, fetch_states
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +38,10 @@ class Recorder:
         self.results: dict[str, RecordResult] = {}
         self.fleet = None  # the spider in worker mode (crawler/fleet.py): claims each cycle's item
 
-    def conditional_headers(self, source_id: str) -> dict[str, str]:
-        return conditional_headers(self.engine, source_id)
-
-    def fetch_state(self, source_id: str) -> FetchState:
-        from sqlmodel import Session
-
+    def fetch_states(self, source_ids: list[str]) -> dict[str, FetchState]:
+        """The states of all of a cycle's sources, in one query."""
         with Session(self.engine) as session:
-            return fetch_state(session, source_id)
+            return fetch_states(session, source_ids)
 
 
 def get_recorder(crawler) -> Recorder:

@@ -122,7 +122,7 @@ class CrawlConfig(_Strict):
     max_text_loss: Annotated[float, Field(gt=0, le=1)] = 0.5
     gone_after: Annotated[int, Field(ge=1, le=100)] = 3
     browser: str = "/usr/bin/chromium"
-    concurrency: Annotated[int, Field(ge=1, le=512)] = 16
+    concurrency: Annotated[int, Field(ge=1, le=512)] = 64
     contact_url: str = "https://github.com/noticewatch/noticewatch"
 
     _contact = field_validator("contact_url")(_check_http_url)

@@ -71,22 +71,6 @@ def latest_version(session: Session, source_id: str) -> Version | None:
                         .order_by(Version.number.desc()).limit(1)).first()
 
 
-def conditional_headers(engine: Engine, source_id: str) -> dict[str, str]:
-    """ETag / Last-Modified validators of the last good fetch, if its text is the current version."""
-    with Session(engine) as session:
-        if latest_version(session, source_id) is None:
-            return {}
-        fetch = session.exec(select(Fetch).where(Fetch.source_id == source_id,
-                                                 Fetch.outcome.in_(("first", "changed", "unchanged")))
-                             .order_by(Fetch.id.desc()).limit(1)).first()
-    headers: dict[str, str] = {}
-    if fetch is not None and fetch.etag:
-        headers["If-None-Match"] = fetch.etag
-    if fetch is not None and fetch.last_modified:
-        headers["If-Modified-Since"] = fetch.last_modified
-    return headers
-
-
 def _fetch_row(item: FetchItem, cycle_id: str | None) -> Fetch:
     headers = {k.lower(): v for k, v in item.headers.items() if k.lower() in KEPT_HEADERS}
     return Fetch(source_id=item.source_id, cycle_id=cycle_id, url=item.url, final_url=item.final_url,

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Column, Text
 from sqlmodel import Field, Session, SQLModel, select
 
-from monitor.models import Source, utcnow
+from monitor.models import Fetch, Source, Version, utcnow
 
 GONE_STATUSES = (404, 410)
 
@@ -38,14 +38,31 @@ class SourceStatus(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+GOOD_OUTCOMES = ("first", "changed", "unchanged")
+
+
 @dataclass(frozen=True)
 class FetchState:
-    """What the spider needs to know about a source before fetching it."""
+    """What the spider needs to know about a source before fetching it.
+
+    `etag`/`last_modified` are the validators of the last good fetch (only when a version exists),
+    sent back as If-None-Match / If-Modified-Since.
+    """
 
     previous_chars: int | None = None
     moved_from: str | None = None
     moved_to: str | None = None
     discovered_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def conditional_headers(self) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
 
 
 def status_row(session: Session, source_id: str) -> SourceStatus:
@@ -89,16 +106,37 @@ def update_status(session: Session, *, source_id: str, outcome: str, status: int
     return row
 
 
-def fetch_state(session: Session, source_id: str) -> FetchState:
-    """The source's last good size, its move (if any) and its discovered address."""
-    from monitor.record import latest_version
+def fetch_states(session: Session, source_ids: list[str] | None = None) -> dict[str, FetchState]:
+    """Every source's FetchState (or the named ones') in one query: a cycle reads them all at once.
 
-    version = latest_version(session, source_id)
-    row = session.get(SourceStatus, source_id)
-    source = session.get(Source, source_id)
-    return FetchState(previous_chars=version.chars if version else None,
-                      moved_from=row.moved_from if row else None, moved_to=row.moved_to if row else None,
-                      discovered_url=source.discovered_url if source else None)
+    The latest version and the last good fetch are correlated sub-queries over the indexed
+    source_id columns, so the cost is one round trip however many sources there are.
+    """
+    last_version = (select(Version.id).where(Version.source_id == Source.id).order_by(Version.number.desc())
+                    .limit(1).correlate(Source).scalar_subquery())
+    last_good = (select(Fetch.id).where(Fetch.source_id == Source.id, Fetch.outcome.in_(GOOD_OUTCOMES))
+                 .order_by(Fetch.id.desc()).limit(1).correlate(Source).scalar_subquery())
+    query = (select(Source.id, Source.discovered_url, SourceStatus.moved_from, SourceStatus.moved_to,
+                    Version.id, Version.chars, Fetch.etag, Fetch.last_modified)
+             .select_from(Source).outerjoin(SourceStatus, SourceStatus.source_id == Source.id)
+             .outerjoin(Version, Version.id == last_version).outerjoin(Fetch, Fetch.id == last_good))
+    if source_ids is not None and len(source_ids) <= 500:
+        query = query.where(Source.id.in_(source_ids))
+    wanted = set(source_ids) if source_ids is not None else None
+    states = {}
+    for sid, discovered, moved_from, moved_to, version_id, chars, etag, modified in session.exec(query):
+        if wanted is not None and sid not in wanted:
+            continue
+        versioned = version_id is not None
+        states[sid] = FetchState(previous_chars=chars if versioned else None, moved_from=moved_from,
+                                 moved_to=moved_to, discovered_url=discovered, etag=etag if versioned else None,
+                                 last_modified=modified if versioned else None)
+    return states
+
+
+def fetch_state(session: Session, source_id: str) -> FetchState:
+    """One source's FetchState (worker mode reads it per claimed source)."""
+    return fetch_states(session, [source_id]).get(source_id, FetchState())
 
 
 def source_problems(session: Session) -> list[dict]:

@@ -137,33 +137,32 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
             spider.setup_frontier(crawler, spider.exit_when_idle)
         return spider
 
-    def conditional_headers(self, source_id: str) -> dict[str, str]:
+    def read_states(self, source_ids: list[str]) -> dict[str, FetchState]:
+        """What the database knows of these sources before fetching them (one query)."""
         from crawler.pipelines import get_recorder
 
-        return get_recorder(self.crawler).conditional_headers(source_id)
-
-    def fetch_state(self, source_id: str) -> FetchState:
-        from crawler.pipelines import get_recorder
-
-        return get_recorder(self.crawler).fetch_state(source_id)
+        return get_recorder(self.crawler).fetch_states(source_ids)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.frontier is not None:
             for request in self.next_requests():
                 yield request
             return
+        self.states = self.read_states(list(self.sources))
         for source in self.sources.values():
             yield self.request_for(source)
 
     def request_for(self, source: SourceConfig, cycle_id: str | None = None) -> scrapy.Request:
         """The first request of a source's fetch: the notice itself (at its moved or discovered address if
         it has one), or its home page to discover it."""
-        state = self.states[source.id] = self.fetch_state(source.id)
+        if cycle_id is not None or source.id not in self.states:  # a worker's claim: read it now
+            self.states[source.id] = self.read_states([source.id]).get(source.id, FetchState())
+        state = self.states[source.id]
         url = source.url or state.discovered_url
         if url and state.moved_to and state.moved_from == url:
             url = state.moved_to
         if url:
-            request = self.notice_request(source, url, self.conditional_headers(source.id),
+            request = self.notice_request(source, url, state.conditional_headers(),
                                           discovered=None if source.url else state.discovered_url)
         else:
             request = self.homepage_request(source)
