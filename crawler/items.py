@@ -13,7 +13,8 @@ class FetchItem:
 
     `body` is None when nothing usable came back; then `error` says why. `document` is the text the
     spider already extracted (to judge the fetch); `suspicious` says why the body is not the notice;
-    `moved_to` is set when a permanent redirect led to another address.
+    `moved_to` is set when a permanent redirect led to another address. `same_body` says the body is
+    the last good fetch's under the same extraction rules: recorded unchanged, never parsed.
     """
 
     source_id: str
@@ -34,3 +35,4 @@ class FetchItem:
     suspicious: str | None = None
     moved_to: str | None = None
     moved_from: str | None = None
+    same_body: bool = False

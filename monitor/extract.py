@@ -13,6 +13,8 @@ split on blank lines. The noise rules themselves live in monitor/normalize.py.
 from __future__ import annotations
 
 import codecs
+import hashlib
+import json
 import re
 from collections.abc import Iterable
 
@@ -22,7 +24,24 @@ from w3lib.encoding import html_body_declared_encoding, http_content_type_encodi
 from monitor.document import Block, Document
 from monitor.normalize import link_target, normalise_text, rules_of
 
-__all__ = ["decode_body", "extract_document", "extract_html", "extract_plain_text", "normalise_text"]
+__all__ = ["EXTRACTION_RULES", "decode_body", "extract_document", "extract_html", "extract_plain_text",
+           "normalise_text", "rules_version"]
+
+# The version of the extraction and noise rules. Bump it with every change that can change a Document
+# made from the same body (and regenerate tests/fixtures/extract_expected.json): versions record it, a
+# body equal to the last good one under the same rules is not parsed again, and a previous version made
+# by other rules is re-derived from its raw body before it is compared (an upgrade never reports a change
+# that only the extractor made).
+EXTRACTION_RULES = "2026.12.1"
+
+
+def rules_version(select: Iterable[str] = (), remove: Iterable[str] = ()) -> str:
+    """The rules a source's versions are made by: EXTRACTION_RULES, plus its own selectors if it has any."""
+    select, remove = list(select), list(remove)
+    if not select and not remove:
+        return EXTRACTION_RULES
+    own = hashlib.sha256(json.dumps([select, remove]).encode("utf-8")).hexdigest()[:8]
+    return f"{EXTRACTION_RULES}+{own}"
 
 HEADINGS = {f"h{i}": i for i in range(1, 7)}
 BLOCK_TAGS = {"p", "div", "section", "article", "main", "header", "footer", "blockquote", "pre", "aside",

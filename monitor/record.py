@@ -20,7 +20,7 @@ from monitor.config import LoadedConfig, SourceConfig
 from monitor.db import session_scope
 from monitor.derive import change_fields, version_fields
 from monitor.document import Document
-from monitor.extract import extract_document
+from monitor.extract import extract_document, rules_version
 from monitor.models import Blob, Change, Fetch, Source, Version
 from monitor.source_status import update_status
 
@@ -100,13 +100,14 @@ def derive_document(item: FetchItem, source: SourceConfig) -> Document:
 
 
 def new_version(session: Session, source_id: str, document: Document, fetch: Fetch | None,
-                blob_sha256: str | None, previous: Version | None) -> tuple[Version, Change | None]:
+                blob_sha256: str | None, previous: Version | None, rules: str | None = None
+                ) -> tuple[Version, Change | None]:
     """Add the next version of a source and, if there was one before, the change between them."""
     source = session.get(Source, source_id)
     language = (source.language if source else None) or document.language
     version = Version(source_id=source_id, number=(previous.number + 1) if previous else 1,
                       fetch_id=fetch.id if fetch else None, blob_sha256=blob_sha256,
-                      created_at=fetch.fetched_at if fetch else None, **version_fields(document, language))
+                      created_at=fetch.fetched_at if fetch else None, **version_fields(document, language, rules))
     if version.created_at is None:
         del version.created_at
     session.add(version)
@@ -178,6 +179,14 @@ def _record(session: Session, fetch: Fetch, item: FetchItem, source: SourceConfi
         fetch.outcome, fetch.error = "suspicious", item.suspicious
         session.add(fetch)
         return RecordResult(item.source_id, "suspicious", fetch.error)
+    rules = rules_version(source.select, source.remove)
+    if item.same_body:  # the last good fetch's body under the same rules: unchanged, nothing to parse
+        lock_source(session, item.source_id)
+        previous = latest_version(session, item.source_id)
+        if previous is not None and previous.rules == rules:
+            fetch.outcome = "unchanged"
+            session.add(fetch)
+            return RecordResult(item.source_id, "unchanged", version_number=previous.number)
     try:
         document = item.document if item.document is not None else derive_document(item, source)
     except Exception as exc:  # a parser crash on hostile input is a failed fetch, not a crashed cycle
@@ -198,6 +207,6 @@ def _record(session: Session, fetch: Fetch, item: FetchItem, source: SourceConfi
     fetch.outcome = "changed" if previous else "first"
     session.add(fetch)
     session.flush()
-    version, change = new_version(session, item.source_id, document, fetch, item.blob_sha256, previous)
+    version, change = new_version(session, item.source_id, document, fetch, item.blob_sha256, previous, rules)
     return RecordResult(item.source_id, fetch.outcome, version_number=version.number,
                         change_id=change.id if change else None)

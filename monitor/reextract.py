@@ -36,6 +36,7 @@ from monitor.archive import Archive, ArchiveError
 from monitor.config import LoadedConfig, SourceConfig
 from monitor.derive import change_fields, version_fields
 from monitor.document import Document
+from monitor.extract import rules_version
 from monitor.models import Change, Fetch, Source, Version
 from monitor.record import derive_document
 
@@ -136,7 +137,8 @@ def _replay(session: Session, archive: Archive, source: SourceConfig, min_text_c
         text_sha256 = document.text_sha256()
         if derived and derived[-1].fields["text_sha256"] == text_sha256:
             continue
-        derived.append(_Derived(document, fetch, version_fields(document, source.language)))
+        derived.append(_Derived(document, fetch, version_fields(document, source.language,
+                                                                   rules_version(source.select, source.remove))))
     return derived
 
 

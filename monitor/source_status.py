@@ -55,6 +55,13 @@ class FetchState:
     discovered_url: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    good_blob: str | None = None  # sha256 of the last good fetch's body, when a version exists
+    version_rules: str | None = None  # the extraction rules that made the current version
+
+    def same_as_last_good(self, body_sha256: str, rules: str) -> bool:
+        """Is this body the last good fetch's, under the rules that made the current version? Then the
+        fetch is unchanged and nothing needs parsing."""
+        return self.good_blob == body_sha256 and self.version_rules == rules
 
     def conditional_headers(self) -> dict[str, str]:
         headers: dict[str, str] = {}
@@ -117,20 +124,21 @@ def fetch_states(session: Session, source_ids: list[str] | None = None) -> dict[
     last_good = (select(Fetch.id).where(Fetch.source_id == Source.id, Fetch.outcome.in_(GOOD_OUTCOMES))
                  .order_by(Fetch.id.desc()).limit(1).correlate(Source).scalar_subquery())
     query = (select(Source.id, Source.discovered_url, SourceStatus.moved_from, SourceStatus.moved_to,
-                    Version.id, Version.chars, Fetch.etag, Fetch.last_modified)
+                    Version.id, Version.chars, Version.rules, Fetch.etag, Fetch.last_modified, Fetch.blob_sha256)
              .select_from(Source).outerjoin(SourceStatus, SourceStatus.source_id == Source.id)
              .outerjoin(Version, Version.id == last_version).outerjoin(Fetch, Fetch.id == last_good))
     if source_ids is not None and len(source_ids) <= 500:
         query = query.where(Source.id.in_(source_ids))
     wanted = set(source_ids) if source_ids is not None else None
     states = {}
-    for sid, discovered, moved_from, moved_to, version_id, chars, etag, modified in session.exec(query):
+    for sid, discovered, moved_from, moved_to, version_id, chars, rules, etag, modified, blob in session.exec(query):
         if wanted is not None and sid not in wanted:
             continue
         versioned = version_id is not None
         states[sid] = FetchState(previous_chars=chars if versioned else None, moved_from=moved_from,
                                  moved_to=moved_to, discovered_url=discovered, etag=etag if versioned else None,
-                                 last_modified=modified if versioned else None)
+                                 last_modified=modified if versioned else None, good_blob=blob if versioned else None,
+                                 version_rules=rules)
     return states
 
 

@@ -11,6 +11,7 @@ browser handler is configured only when the cycle has such sources.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -27,7 +28,7 @@ from crawler.items import FetchItem
 from monitor import __version__
 from monitor.config import ConfigError, LoadedConfig, SourceConfig, load_config
 from monitor.discover import find_notice_links
-from monitor.extract import extract_document
+from monitor.extract import extract_document, rules_version
 from monitor.fetchcheck import FetchPolicy, assess_fetch
 from monitor.source_status import GONE_STATUSES, FetchState
 
@@ -217,6 +218,11 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
             yield self._item(meta, response.url, status=response.status, headers=headers, error="empty body")
             return
         source = self.sources[meta["source_id"]]
+        state = self.states.get(source.id, FetchState())
+        if state.same_as_last_good(hashlib.sha256(body).hexdigest(), rules_version(source.select, source.remove)):
+            yield self._item(meta, response.url, status=response.status, headers=headers, body=body, same_body=True,
+                             moved_to=moved_to(response), moved_from=requested)
+            return
         document = reason = None
         try:
             document = extract_document(body, headers.get("Content-Type"), select=source.select,
@@ -225,7 +231,7 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
             document = None
         if document is not None:
             reason = assess_fetch(document, body, url=requested, final_url=response.url,
-                                  previous_chars=self.states.get(source.id, FetchState()).previous_chars,
+                                  previous_chars=state.previous_chars,
                                   policy=self.policy)
         if reason and not meta.get("recheck"):
             request = self.notice_request(source, requested, discovered=meta.get("discovered_url"), recheck=reason,

@@ -1,0 +1,65 @@
+"""Issue 14: a body equal to the last good one is not parsed again; versions record their extraction rules,
+and a previous version made by other rules is re-derived before comparing."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from crawler.items import FetchItem
+from monitor.config import load_config
+from monitor.db import open_db, session_scope
+from monitor.demo_site import NoticeSite
+from monitor.extract import EXTRACTION_RULES, rules_version
+from monitor.models import Fetch, Version
+from monitor.record import record_fetch
+from monitor.source_status import fetch_states
+from tests.conftest import run_cli
+
+
+def _run(config: Path) -> dict:
+    result = run_cli(config, "run", "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_rules_version_names_a_sources_own_selectors():
+    assert rules_version() == EXTRACTION_RULES
+    own = rules_version(select=["main"])
+    assert own.startswith(EXTRACTION_RULES + "+") and own != rules_version(remove=["main"])
+    assert len(own) <= 40
+
+
+def test_an_unchanged_body_is_recorded_unchanged_without_parsing(tmp_path, db_url):
+    with NoticeSite(validators=False) as site:  # no ETag: every cycle downloads every body again
+        config = site.write_config(tmp_path / "noticewatch.toml", database=db_url)
+        assert _run(config)["new"] == 5
+        second = _run(config)
+    assert second["unchanged"] == 5 and second["changed"] == 0 and second["failed"] == {}
+    loaded = load_config(config)
+    engine = open_db(loaded.database_url)
+    with Session(engine) as session:
+        versions = session.exec(select(Version)).all()
+        fetches = session.exec(select(Fetch).order_by(Fetch.id)).all()
+        states = fetch_states(session)
+    assert len(versions) == 5 and {v.rules for v in versions} == {EXTRACTION_RULES}
+    last = {f.source_id: f for f in fetches}
+    for source_id, state in states.items():
+        assert state.same_as_last_good(last[source_id].blob_sha256, EXTRACTION_RULES)
+        assert not state.same_as_last_good(last[source_id].blob_sha256, "2025.1.1")
+    # The record stage trusts `same_body`: it does not parse the body at all (this one would be "tiny").
+    source = loaded.config.sources_named(["ismt"])[0]
+    item = FetchItem(source_id="ismt", url=source.url, fetched_at=datetime.now(UTC), status=200,
+                     body=b"<html><body>x</body></html>", blob_sha256=last["ismt"].blob_sha256, same_body=True)
+    assert record_fetch(engine, item, source).outcome == "unchanged"
+    with session_scope(engine) as session:  # a version made by other rules: the body is parsed again
+        for version in session.exec(select(Version)):
+            version.rules = "2025.1.1"
+            session.add(version)
+    with Session(engine) as session:
+        assert not any(s.same_as_last_good(last[sid].blob_sha256, EXTRACTION_RULES)
+                       for sid, s in fetch_states(session).items())
+    assert record_fetch(engine, item, source).outcome == "failed"  # parsed: "empty or tiny body"
