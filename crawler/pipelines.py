@@ -101,7 +101,7 @@ class RecordPipeline:
                                   min_text_chars=loaded.config.crawl.min_text_chars,
                                   stored_size=int(stored_size) if stored_size else None,
                                   claim=fleet.record_claim(item) if fleet is not None else None,
-                                  gone_after=loaded.config.crawl.gone_after)
+                                  gone_after=loaded.config.crawl.gone_after, archive=self.recorder.archive)
         except AlreadyRecorded:
             result = RecordResult(item.source_id, "duplicate")
         if fleet is not None:

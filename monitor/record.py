@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from crawler.items import FetchItem
+from monitor.archive import Archive
 from monitor.config import LoadedConfig, SourceConfig
 from monitor.db import session_scope
 from monitor.derive import change_fields, version_fields
@@ -129,10 +130,13 @@ def lock_source(session: Session, source_id: str) -> None:
 
 def record_fetch(engine: Engine, item: FetchItem, source: SourceConfig, *, cycle_id: str | None = None,
                  min_text_chars: int = 200, stored_size: int | None = None,
-                 claim: Callable[[Session], None] | None = None, gone_after: int = 3) -> RecordResult:
+                 claim: Callable[[Session], None] | None = None, gone_after: int = 3,
+                 archive: Archive | None = None) -> RecordResult:
     """Record one fetch; derive a new version and change when the extracted text differs.
 
     `claim` runs first in the same transaction and may raise AlreadyRecorded to keep nothing.
+    With the `archive`, a previous version made by other extraction rules is re-derived from its raw
+    body before the comparison, so an upgrade of the rules never reports an extractor-only change.
     A suspicious fetch (an error page, a wall, a body that lost most of its text: see
     monitor/fetchcheck.py) is archived and recorded with its reason, never turned into a version.
     """
@@ -143,7 +147,7 @@ def record_fetch(engine: Engine, item: FetchItem, source: SourceConfig, *, cycle
         source_row = session.get(Source, item.source_id)
         found = bool(item.discovered_url) and source_row is not None \
             and source_row.discovered_url != item.discovered_url
-        result = _record(session, fetch, item, source, min_text_chars, stored_size)
+        result = _record(session, fetch, item, source, min_text_chars, stored_size, archive)
         status = update_status(session, source_id=item.source_id, outcome=result.outcome, status=item.status,
                                error=result.error, moved_from=item.moved_from if item.moved_to else None,
                                moved_to=item.moved_to, cycle_id=cycle_id, gone_after=gone_after, when=fetch.fetched_at)
@@ -159,8 +163,27 @@ def _same_text(previous: Version, document: Document) -> bool:
     return Document.from_json(previous.document_json).text_sha256() == document.text_sha256()
 
 
+def rederive(session: Session, version: Version, source: SourceConfig, rules: str, archive: Archive) -> bool:
+    """Re-make a version's document from its raw body with the current rules, in place (same row, same
+    number); False when its body or fetch is not at hand or no longer extracts (it is compared as stored)."""
+    fetch = session.get(Fetch, version.fetch_id) if version.fetch_id is not None else None
+    if version.blob_sha256 is None or fetch is None:
+        return False
+    try:
+        body = archive.get(version.blob_sha256)
+        document = derive_document(FetchItem(source_id=version.source_id, url=fetch.url, fetched_at=fetch.fetched_at,
+                                             final_url=fetch.final_url, body=body,
+                                             headers={"Content-Type": fetch.content_type or ""}), source)
+    except Exception:  # noqa: BLE001  (a missing blob or a parser crash: keep the stored document)
+        return False
+    for key, value in version_fields(document, source.language or document.language, rules).items():
+        setattr(version, key, value)
+    session.add(version)
+    return True
+
+
 def _record(session: Session, fetch: Fetch, item: FetchItem, source: SourceConfig, min_text_chars: int,
-            stored_size: int | None) -> RecordResult:
+            stored_size: int | None, archive: Archive | None = None) -> RecordResult:
     if item.discovered_url:
         src_row = session.get(Source, item.source_id)
         if src_row is not None:
@@ -200,6 +223,8 @@ def _record(session: Session, fetch: Fetch, item: FetchItem, source: SourceConfi
         return RecordResult(item.source_id, "failed", fetch.error)
     lock_source(session, item.source_id)
     previous = latest_version(session, item.source_id)
+    if previous is not None and previous.rules != rules and archive is not None:
+        rederive(session, previous, source, rules, archive)
     if previous is not None and _same_text(previous, document):
         fetch.outcome = "unchanged"
         session.add(fetch)

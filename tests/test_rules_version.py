@@ -4,6 +4,8 @@ and a previous version made by other rules is re-derived before comparing."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from monitor.config import load_config
 from monitor.db import open_db, session_scope
 from monitor.demo_site import NoticeSite
 from monitor.extract import EXTRACTION_RULES, rules_version
-from monitor.models import Fetch, Version
+from monitor.models import Change, Fetch, Version
 from monitor.record import record_fetch
 from monitor.source_status import fetch_states
 from tests.conftest import run_cli
@@ -63,3 +65,47 @@ def test_an_unchanged_body_is_recorded_unchanged_without_parsing(tmp_path, db_ur
         assert not any(s.same_as_last_good(last[sid].blob_sha256, EXTRACTION_RULES)
                        for sid, s in fetch_states(session).items())
     assert record_fetch(engine, item, source).outcome == "failed"  # parsed: "empty or tiny body"
+
+
+UPGRADED_CYCLE = """
+import json, sys
+import monitor.extract, monitor.normalize
+from monitor.config import load_config
+from monitor.cycle import run_cycle
+
+monitor.extract.EXTRACTION_RULES = "2099.1.1"  # an upgrade of noticewatch: new rules, one rule behaves anew
+
+@monitor.normalize.rule("upgraded-wording", "text")
+def upgraded(text):
+    return text.replace("persoonsgegevens", "persoonlijke gegevens")
+
+print(json.dumps(run_cycle(load_config(sys.argv[1])).to_dict()))
+"""
+
+
+def _run_upgraded(config: Path) -> dict:
+    result = subprocess.run([sys.executable, "-c", UPGRADED_CYCLE, str(config)], capture_output=True, text=True,
+                            timeout=180, check=False)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_an_upgrade_of_the_rules_reports_no_change_on_an_unchanged_page(tmp_path, db_url):
+    with NoticeSite(validators=False) as site:
+        config = site.write_config(tmp_path / "noticewatch.toml", database=db_url)
+        assert _run(config)["new"] == 5  # rules A
+        engine = open_db(load_config(config).database_url)
+        with Session(engine) as session:
+            before = {v.source_id: v.markdown for v in session.exec(select(Version))}
+        upgraded = _run_upgraded(config)  # rules B, the same pages
+        assert upgraded["unchanged"] == 5 and upgraded["changed"] == 0, upgraded
+        with Session(engine) as session:
+            after = {v.source_id: v for v in session.exec(select(Version))}
+            changes = session.exec(select(Change)).all()
+        assert changes == [] and len(after) == 5
+        assert {v.rules for v in after.values()} == {"2099.1.1"}  # re-derived in place, same rows
+        rewritten = [sid for sid, v in after.items() if v.markdown != before[sid]]
+        assert rewritten and all("persoonsgegevens" not in after[sid].markdown for sid in rewritten)
+        site.edit("ismt", "persoonsgegevens", "gegevens van klanten")  # and a real edit is still a change
+        edited = _run_upgraded(config)
+    assert edited["changed"] == 1 and edited["unchanged"] == 4, edited
