@@ -34,7 +34,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.middlewares.SharedRobotsTxtMiddleware": 100,
+    "crawler.middlewares.CachedRobotsTxtMiddleware": 100,
+    "crawler.middlewares.HostPaceMiddleware": 110,
     "crawler.fleet_politeness.FleetSlotMiddleware": 950,
 }
 ITEM_PIPELINES = {

@@ -12,6 +12,7 @@ from sqlmodel import Session, create_engine
 
 import monitor.lock  # noqa: F401  (crawl_lock table)
 from monitor import (  # noqa: F401  (register the tables on SQLModel.metadata)
+    crawl_hosts,
     fleet_tables,
     models,
     outbox,

@@ -260,7 +260,7 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
                 return
         elif failure.check(IgnoreRequest):
             error = str(failure.value) or "request ignored"
-            if "robots" in error.lower() or "Forbidden by robots.txt" in error:
+            if error == "Forbidden by robots.txt":
                 error = "forbidden by robots.txt"
         else:
             error = f"{failure.type.__name__}: {failure.getErrorMessage()}"
