@@ -36,3 +36,4 @@ class FetchItem:
     moved_to: str | None = None
     moved_from: str | None = None
     same_body: bool = False
+    extract_error: str | None = None  # the page could not be extracted (error, time limit): a failed fetch

@@ -20,7 +20,6 @@ from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred, DeferredList
 from twisted.internet.task import deferLater
-from twisted.internet.threads import deferToThread
 
 from monitor.crawl_hosts import RobotsTxt, fresh, load_last_requests, load_robots, save_last_requests, save_robots
 
@@ -98,9 +97,10 @@ class CachedRobotsTxtMiddleware:
 
     DOWNLOAD_PRIORITY = 1000
 
-    def __init__(self, crawler, engine) -> None:
+    def __init__(self, crawler, recorder) -> None:
         self.crawler = crawler
-        self.engine = engine
+        self.recorder = recorder
+        self.engine = recorder.engine
         self.useragent = crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings["USER_AGENT"]
         self.parser_class = load_object(crawler.settings.get("ROBOTSTXT_PARSER"))
         self.stored: dict[str, RobotsTxt] | None = None
@@ -115,7 +115,7 @@ class CachedRobotsTxtMiddleware:
             raise NotConfigured
         from crawler.pipelines import get_recorder
 
-        return cls(crawler, get_recorder(crawler).engine)
+        return cls(crawler, get_recorder(crawler))
 
     async def process_request(self, request: Request, spider=None) -> None:
         if request.meta.get("dont_obey_robotstxt") or request.url.startswith(("data:", "file:")):
@@ -168,7 +168,7 @@ class CachedRobotsTxtMiddleware:
         if response.status >= 500:
             return RobotsPolicy(refusal=f"robots.txt answered HTTP {response.status}: disallowed this cycle")
         body = response.body.decode("utf-8", "replace") if 200 <= response.status < 300 else None
-        write = deferToThread(save_robots, self.engine, origin, response.status, body, now)
+        write = self.recorder.write(save_robots, self.engine, origin, response.status, body, now)
         self.writes.add(write)
         write.addErrback(lambda failure: log.warning("robots.txt of %s not stored: %s", origin, failure.value))
         write.addBoth(lambda result: self.writes.discard(write))
@@ -183,8 +183,9 @@ class HostPaceMiddleware:
     passed since the last request any earlier cycle sent it (Scrapy's slots keep it within the crawl).
     Last request times are stored per host when the crawl ends."""
 
-    def __init__(self, engine, delay: float) -> None:
-        self.engine = engine
+    def __init__(self, recorder, delay: float) -> None:
+        self.recorder = recorder
+        self.engine = recorder.engine
         self.delay = delay
         self.previous: dict[str, datetime] | None = None
         self.started: set[str] = set()
@@ -194,7 +195,7 @@ class HostPaceMiddleware:
     def from_crawler(cls, crawler) -> HostPaceMiddleware:
         from crawler.pipelines import get_recorder
 
-        middleware = cls(get_recorder(crawler).engine, crawler.settings.getfloat("DOWNLOAD_DELAY"))
+        middleware = cls(get_recorder(crawler), crawler.settings.getfloat("DOWNLOAD_DELAY"))
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
@@ -224,4 +225,4 @@ class HostPaceMiddleware:
     def spider_closed(self, spider=None, reason: str = "") -> Deferred | None:
         if not self.last or self.delay <= 0:
             return None
-        return deferToThread(save_last_requests, self.engine, dict(self.last))
+        return self.recorder.write(save_last_requests, self.engine, dict(self.last))

@@ -202,6 +202,10 @@ def _record(session: Session, fetch: Fetch, item: FetchItem, source: SourceConfi
         fetch.outcome, fetch.error = "suspicious", item.suspicious
         session.add(fetch)
         return RecordResult(item.source_id, "suspicious", fetch.error)
+    if item.extract_error:
+        fetch.outcome, fetch.error = "failed", item.extract_error
+        session.add(fetch)
+        return RecordResult(item.source_id, "failed", fetch.error)
     rules = rules_version(source.select, source.remove)
     if item.same_body:  # the last good fetch's body under the same rules: unchanged, nothing to parse
         lock_source(session, item.source_id)

@@ -21,13 +21,16 @@ import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.python.failure import Failure
 
 from crawler.fleet import FrontierWorkerMixin
 from crawler.items import FetchItem
+from crawler.workpool import PageTooHard
 from monitor import __version__
 from monitor.config import ConfigError, LoadedConfig, SourceConfig, load_config
 from monitor.discover import find_notice_links
+from monitor.document import Document
 from monitor.extract import extract_document, rules_version
 from monitor.fetchcheck import FetchPolicy, assess_fetch
 from monitor.source_status import GONE_STATUSES, FetchState
@@ -90,6 +93,15 @@ def moved_to(response: Response) -> str | None:
     return target if target and urls and target != urls[0] else None
 
 
+def judge_page(body: bytes, content_type: str | None, source: SourceConfig, url: str, requested: str,
+               previous_chars: int | None, policy: FetchPolicy) -> tuple[Document, str | None]:
+    """In a worker process: the page's Document and, if it is not the notice, why (monitor/fetchcheck.py)."""
+    document = extract_document(body, content_type, select=source.select, remove=source.remove,
+                                language=source.language, url=url)
+    return document, assess_fetch(document, body, url=requested, final_url=url, previous_chars=previous_chars,
+                                  policy=policy)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -129,6 +141,9 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
         crawl = spider.loaded.config.crawl
         spider.policy = FetchPolicy(min_text_chars=crawl.min_text_chars, max_text_loss=crawl.max_text_loss)
         spider.states = {}
+        from crawler.pipelines import get_recorder
+
+        spider.pool = get_recorder(crawler).pool
         try:
             spider.sources = {s.id: s for s in spider.loaded.config.sources_named(spider.source_ids)}
         except ConfigError as exc:
@@ -205,7 +220,7 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
             request.meta["cycle_id"] = response.meta["cycle_id"]
         yield request
 
-    def parse_notice(self, response: Response):
+    async def parse_notice(self, response: Response):
         meta = response.meta
         headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
         requested = (meta.get("redirect_urls") or [response.request.url])[0]
@@ -223,16 +238,15 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
             yield self._item(meta, response.url, status=response.status, headers=headers, body=body, same_body=True,
                              moved_to=moved_to(response), moved_from=requested)
             return
-        document = reason = None
-        try:
-            document = extract_document(body, headers.get("Content-Type"), select=source.select,
-                                        remove=source.remove, language=source.language, url=response.url)
-        except Exception:  # noqa: BLE001  (the record stage reports the extraction error)
-            document = None
-        if document is not None:
-            reason = assess_fetch(document, body, url=requested, final_url=response.url,
-                                  previous_chars=state.previous_chars,
-                                  policy=self.policy)
+        try:  # in a worker process, under the page time limit: the reactor goes on downloading
+            document, reason = await maybe_deferred_to_future(self.pool.submit(
+                judge_page, body, headers.get("Content-Type"), source, response.url, requested,
+                state.previous_chars, self.policy))
+        except (PageTooHard, RuntimeError) as exc:
+            error = str(exc) if isinstance(exc, PageTooHard) else f"extraction failed: {exc}"
+            yield self._item(meta, response.url, status=response.status, headers=headers, body=body,
+                             extract_error=error)
+            return
         if reason and not meta.get("recheck"):
             request = self.notice_request(source, requested, discovered=meta.get("discovered_url"), recheck=reason,
                                          fresh_discovery=meta.get("fresh_discovery", False))
