@@ -21,7 +21,8 @@ from twisted.internet import reactor
 from twisted.internet.defer import Deferred, DeferredList
 from twisted.internet.task import deferLater
 
-from monitor.crawl_hosts import RobotsTxt, fresh, load_last_requests, load_robots, save_last_requests, save_robots
+from crawler.pipelines import get_recorder
+from monitor.store import RobotsTxt, load_last_requests, load_robots, robots_fresh, save_last_requests, save_robots
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +114,6 @@ class CachedRobotsTxtMiddleware:
     def from_crawler(cls, crawler) -> CachedRobotsTxtMiddleware:
         if not crawler.settings.getbool("ROBOTSTXT_OBEY"):
             raise NotConfigured
-        from crawler.pipelines import get_recorder
-
         return cls(crawler, get_recorder(crawler))
 
     async def process_request(self, request: Request, spider=None) -> None:
@@ -155,7 +154,7 @@ class CachedRobotsTxtMiddleware:
             self.stored = load_robots(self.engine)  # every origin's, in one query
         now = datetime.now(UTC)
         row = self.stored.get(origin)
-        if row is not None and fresh(row, now):
+        if row is not None and robots_fresh(row, now):
             self.crawler.stats.inc_value("robotstxt/cached")
             return self._parsed(row.status, row.body)
         request = Request(f"{origin}/robots.txt", priority=self.DOWNLOAD_PRIORITY, callback=NO_CALLBACK,
@@ -193,8 +192,6 @@ class HostPaceMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler) -> HostPaceMiddleware:
-        from crawler.pipelines import get_recorder
-
         middleware = cls(get_recorder(crawler), crawler.settings.getfloat("DOWNLOAD_DELAY"))
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware

@@ -19,13 +19,20 @@ from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
-from crawler.items import FetchItem
+from crawler.project_config import config_from_settings
 from crawler.workpool import WorkPool
 from monitor.archive import Archive, ArchiveError
 from monitor.config import LoadedConfig
-from monitor.db import open_db
-from monitor.record import AlreadyRecorded, RecordResult, record_fetch, sync_sources
-from monitor.source_status import FetchState, fetch_states
+from monitor.core import FetchOutcome, FetchResult
+from monitor.store import (
+    AlreadyRecorded,
+    FetchState,
+    RecordResult,
+    fetch_states,
+    open_db,
+    record_fetch,
+    sync_sources,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -74,10 +81,8 @@ def get_recorder(crawler) -> Recorder:
     """The crawl's Recorder, created on first use."""
     recorder = getattr(crawler, "noticewatch_recorder", None)
     if recorder is None:
-        from crawler.spiders.notices import _config_from_settings
-
         cycle_id = crawler.settings.get("NOTICEWATCH_CYCLE") or uuid.uuid4().hex
-        recorder = Recorder(_config_from_settings(crawler.settings), cycle_id)
+        recorder = Recorder(config_from_settings(crawler.settings), cycle_id)
         crawler.noticewatch_recorder = recorder
     return recorder
 
@@ -92,19 +97,18 @@ class ArchivePipeline:
     def from_crawler(cls, crawler) -> ArchivePipeline:
         return cls(get_recorder(crawler))
 
-    def process_item(self, item: FetchItem, spider=None) -> Deferred:
+    def process_item(self, item: FetchResult, spider=None) -> Deferred:
         """In the writer thread too: a new body is fsynced, which must not stall the reactor."""
         return self.recorder.write(self._store, item)
 
-    def _store(self, item: FetchItem) -> FetchItem:
+    def _store(self, item: FetchResult) -> FetchResult:
         if item.body is not None:
             try:
                 stored = self.recorder.archive.put(item.body)
             except ArchiveError as exc:
                 item.error, item.body = str(exc), None
                 return item
-            item.blob_sha256, item.blob_created = stored.sha256, stored.created
-            item.headers.setdefault("X-Noticewatch-Stored-Size", str(stored.stored_size))
+            item.archived = stored
         return item
 
 
@@ -121,24 +125,22 @@ class RecordPipeline:
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
-    def process_item(self, item: FetchItem, spider=None) -> Deferred:
+    def process_item(self, item: FetchResult, spider=None) -> Deferred:
         """Record in the writer thread (diffing a changed notice included); the reactor goes on fetching."""
         fleet = self.recorder.fleet
         claim = fleet.record_claim(item) if fleet is not None else None
         return self.recorder.write(self._record, item, claim).addCallback(self._recorded, item)
 
-    def _record(self, item: FetchItem, claim) -> RecordResult:
+    def _record(self, item: FetchResult, claim) -> RecordResult:
         crawl = self.recorder.loaded.config.crawl
-        stored_size = item.headers.pop("X-Noticewatch-Stored-Size", None)
         try:
             return record_fetch(self.recorder.engine, item, self.recorder.sources[item.source_id],
                                 cycle_id=item.cycle_id or self.recorder.cycle_id, min_text_chars=crawl.min_text_chars,
-                                stored_size=int(stored_size) if stored_size else None, claim=claim,
-                                gone_after=crawl.gone_after, archive=self.recorder.archive)
+                                claim=claim, gone_after=crawl.gone_after, archive=self.recorder.archive)
         except AlreadyRecorded:
-            return RecordResult(item.source_id, "duplicate")
+            return RecordResult(item.source_id, FetchOutcome.DUPLICATE)
 
-    def _recorded(self, result: RecordResult, item: FetchItem) -> FetchItem:
+    def _recorded(self, result: RecordResult, item: FetchResult) -> FetchResult:
         if self.recorder.fleet is not None:
             self.recorder.fleet.recorded(item)
         item.outcome = result.outcome
@@ -157,7 +159,7 @@ class RecordPipeline:
 
     def _record_missing(self, sources: list, reason: str) -> None:
         for source in sources:
-            item = FetchItem(source_id=source.id, url=source.start_url, fetched_at=datetime.now(UTC),
-                             error=f"no response this cycle (crawl ended: {reason})")
+            item = FetchResult(source_id=source.id, url=source.start_url, fetched_at=datetime.now(UTC),
+                                 error=f"no response this cycle (crawl ended: {reason})")
             self.recorder.results[source.id] = record_fetch(self.recorder.engine, item, source,
                                                             cycle_id=self.recorder.cycle_id)

@@ -8,10 +8,8 @@ from sqlalchemy import event, text
 from sqlmodel import Session, select
 
 from monitor.config import load_config
-from monitor.db import open_db
-from monitor.models import Fetch, Version
-from monitor.source_status import fetch_states
-from tests.conftest import run_cli
+from monitor.store import Fetch, Version, fetch_states, open_db
+from tests.support import run_cli
 
 
 def test_sqlite_writes_in_wal_mode_with_normal_sync(tmp_path):

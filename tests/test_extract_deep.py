@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.extract import extract_document
-from monitor.htmltree import flatten, parse_html
+from monitor.extract.tree import flatten, parse_html
 
 NOTICE = "<h1>Privacyverklaring</h1><p>Wij verwerken uw gegevens zorgvuldig en bewaren ze niet langer dan nodig.</p>"
 

@@ -1,6 +1,6 @@
 """The extractor makes exactly the Documents the BeautifulSoup extractor made, on every fixture page.
 
-tests/fixtures/extract_expected.json was written by `python -m tests.extract_corpus` with the old
+tests/fixtures/extract_expected.json was written by `python -m tests.support.extract_corpus` with the old
 extractor (before the lxml one): same blocks, same heading paths, same compared text, per page.
 A deliberate change of the extraction rules regenerates it (and bumps EXTRACTION_RULES).
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 
-from monitor.evaluate import PAGE_URL
+from monitor.devtools.evaluate import PAGE_URL
 from monitor.extract import extract_document
-from tests.extract_corpus import EXPECTED, cases, fingerprint
+from tests.support.extract_corpus import EXPECTED, cases, fingerprint
 
 
 def test_every_corpus_page_gives_the_frozen_document():

@@ -9,10 +9,10 @@ import time
 from sqlmodel import Session, select
 
 from monitor.config import load_config
-from monitor.db import open_db
-from monitor.demo_site import NoticeSite, SitePage, notice_html_body, page_html, seed_text
-from monitor.models import Blob, Fetch
-from tests.conftest import run_cli
+from monitor.devtools import NoticeSite, SitePage, notice_html_body, page_html, seed_text
+from monitor.store import Fetch, open_db
+from monitor.store.models import Blob
+from tests.support import run_cli
 
 
 def _huge_page() -> bytes:

@@ -8,9 +8,9 @@ import string
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.evaluate import cfemail_encode
-from monitor.extract import decode_body, extract_document
-from monitor.normalize import RULES, comparison_text, decode_cfemail, link_target, normalise_text
+from monitor.devtools.evaluate import cfemail_encode
+from monitor.extract.html import decode_body, extract_document
+from monitor.extract.noise import RULES, comparison_text, decode_cfemail, link_target, normalise_text
 
 PAGE = "https://www.example.nl/privacy"
 FILLER = "<p>" + "Wij verwerken persoonsgegevens zorgvuldig en volgens de wet. " * 8 + "</p>"
@@ -149,7 +149,7 @@ def test_decoding_prefers_valid_utf8_then_declarations_then_windows_1252():
 
 def test_every_page_meta_pattern_needs_a_digit():
     """drop_page_meta skips blocks without a digit; that is only right while every pattern needs one."""
-    from monitor.normalize import vocabulary
+    from monitor.extract.noise import vocabulary
 
     for pattern in vocabulary()["page_meta"]["patterns"]:
         assert "\\d" in pattern, pattern
@@ -159,6 +159,6 @@ def test_white_space_of_the_text_rule_is_exactly_str_split():
     """drop_invisible joins str.split(); SPACES (the documented white space) must be the same set."""
     import sys
 
-    from monitor.normalize import SPACES
+    from monitor.extract.noise import SPACES
 
     assert all(bool(SPACES.fullmatch(chr(c))) == chr(c).isspace() for c in range(sys.maxunicode + 1))

@@ -11,10 +11,9 @@ import pytest
 from sqlmodel import Session, select
 
 from monitor.config import load_config
-from monitor.crawl_hosts import CrawlHost, RobotsTxt
-from monitor.db import open_db, session_scope
-from monitor.demo_site import NoticeSite
-from tests.conftest import run_cli
+from monitor.devtools import NoticeSite
+from monitor.store import CrawlHost, RobotsTxt, open_db, session_scope
+from tests.support import run_cli
 
 
 def _run(config: Path, *args: str) -> dict:

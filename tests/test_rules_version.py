@@ -11,15 +11,12 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from crawler.items import FetchItem
 from monitor.config import load_config
-from monitor.db import open_db, session_scope
-from monitor.demo_site import NoticeSite
+from monitor.core import FetchResult
+from monitor.devtools import NoticeSite
 from monitor.extract import EXTRACTION_RULES, rules_version
-from monitor.models import Change, Fetch, Version
-from monitor.record import record_fetch
-from monitor.source_status import fetch_states
-from tests.conftest import run_cli
+from monitor.store import Change, Fetch, Version, fetch_states, open_db, record_fetch, session_scope
+from tests.support import run_cli
 
 
 def _run(config: Path) -> dict:
@@ -54,8 +51,8 @@ def test_an_unchanged_body_is_recorded_unchanged_without_parsing(tmp_path, db_ur
         assert not state.same_as_last_good(last[source_id].blob_sha256, "2025.1.1")
     # The record stage trusts `same_body`: it does not parse the body at all (this one would be "tiny").
     source = loaded.config.sources_named(["ismt"])[0]
-    item = FetchItem(source_id="ismt", url=source.url, fetched_at=datetime.now(UTC), status=200,
-                     body=b"<html><body>x</body></html>", blob_sha256=last["ismt"].blob_sha256, same_body=True)
+    item = FetchResult(source_id="ismt", url=source.url, fetched_at=datetime.now(UTC), status=200,
+                     body=b"<html><body>x</body></html>", same_body=True)
     assert record_fetch(engine, item, source).outcome == "unchanged"
     with session_scope(engine) as session:  # a version made by other rules: the body is parsed again
         for version in session.exec(select(Version)):
@@ -69,13 +66,13 @@ def test_an_unchanged_body_is_recorded_unchanged_without_parsing(tmp_path, db_ur
 
 UPGRADED_CYCLE = """
 import json, sys
-import monitor.extract, monitor.normalize
+import monitor.extract.html, monitor.extract.noise
 from monitor.config import load_config
-from monitor.cycle import run_cycle
+from monitor.schedule import run_cycle
 
-monitor.extract.EXTRACTION_RULES = "2099.1.1"  # an upgrade of noticewatch: new rules, one rule behaves anew
+monitor.extract.html.EXTRACTION_RULES = "2099.1.1"  # an upgrade of noticewatch: new rules, one rule behaves anew
 
-@monitor.normalize.rule("upgraded-wording", "text")
+@monitor.extract.noise.rule("upgraded-wording", "text")
 def upgraded(text):
     return text.replace("persoonsgegevens", "persoonlijke gegevens")
 
