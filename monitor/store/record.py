@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from monitor.archive import Archive
@@ -67,7 +68,10 @@ def sync_sources(engine: Engine, loaded: LoadedConfig) -> None:
 
 
 def latest_version(session: Session, source_id: str) -> Version | None:
+    """The source's current version; its large text columns load only if asked for (an unchanged fetch
+    compares hashes and never needs them)."""
     return session.exec(select(Version).where(Version.source_id == source_id)
+                        .options(defer(Version.document_json), defer(Version.markdown))
                         .order_by(Version.number.desc()).limit(1)).first()
 
 
@@ -193,7 +197,8 @@ def _record(session: Session, fetch: Fetch, item: FetchResult, source: SourceCon
         fetch.error = item.error or "no body"
         session.add(fetch)
         return RecordResult(item.source_id, FetchOutcome.FAILED, fetch.error)
-    _ensure_blob(session, item)
+    if not item.same_body:  # the last good fetch's blob: its row exists
+        _ensure_blob(session, item)
     if item.suspicious:
         fetch.outcome, fetch.error = FetchOutcome.SUSPICIOUS, item.suspicious
         session.add(fetch)
@@ -204,7 +209,6 @@ def _record(session: Session, fetch: Fetch, item: FetchResult, source: SourceCon
         return RecordResult(item.source_id, FetchOutcome.FAILED, fetch.error)
     rules = rules_version(source.select, source.remove)
     if item.same_body:  # the last good fetch's body under the same rules: unchanged, nothing to parse
-        lock_source(session, item.source_id)
         previous = latest_version(session, item.source_id)
         if previous is not None and previous.rules == rules:
             fetch.outcome = FetchOutcome.UNCHANGED
