@@ -1,23 +1,35 @@
-"""Cycle benchmark: N seed-derived notices on 127.0.0.x, three cycles, against a bare-fetch floor.
+"""Cycle benchmark (issue 14): N notices, each on its own loopback host, against the floors and a peer.
 
-    python bench/cycle.py [--notices 500] [--hosts 25] [--validators]
+    python bench/cycle.py [--notices 500] [--validators] [--urlwatch /tmp/uw/bin/urlwatch]
+                          [--skip-reextract] [--delay 1.0]
 
-Serves N notices (the five seeds under distinct company names) from several loopback host names so
-per-host politeness does not serialise them, then times, each in a fresh `noticewatch run` process:
-  1. a first cycle (every notice new),
-  2. an unchanged re-crawl,
-  3. a re-crawl with 10 % of the notices edited,
-and a bare Scrapy fetch of the same URLs with no processing (the floor of this machine and stack).
-By default the pages carry no ETag/Last-Modified, so the unchanged re-crawl downloads and extracts
-every page (the worst case); `--validators` lets it use conditional requests instead.
-Prints notices/second and CPU seconds/notice (crawler process only) and the ratio to the floor.
+One local HTTP server (listening on every loopback address) serves N notices built from the five seed
+notices under distinct company names; notice i lives on its own host 127.x.y.z, so per-host politeness
+never serialises them. In one invocation, each system in a fresh process, it times:
+
+  1. curl, 16 transfers in flight: the network floor;
+  2. a bare Scrapy spider, 16 in flight, no processing, no robots.txt: the framework floor;
+  3. urlwatch with html2text (if installed, e.g. `python3 -m venv /tmp/uw && /tmp/uw/bin/pip install
+     urlwatch html2text`), its unchanged second run: a peer;
+  4. noticewatch with the defaults of a fresh install: a first cycle, an unchanged cycle of static
+     pages, an unchanged cycle where every response carries a fresh nonce in a <script> (bytes
+     differ, text does not), and a cycle with 10 % of the notices edited;
+  5. `noticewatch reextract` over every archived body of the run (bodies per second, peak RSS).
+
+By default the pages carry no ETag/Last-Modified, so unchanged cycles download every body (the worst
+case); `--validators` serves them (unchanged cycles become 304s). Prints wall seconds, CPU ms per
+notice (the process and everything it waited for: worker processes included) and the ratios to the
+bare Scrapy floor that issue 14 sets targets for.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -27,7 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from monitor.devtools import SEED_NAMES, NoticeSite, SitePage, seed_texts  # noqa: E402
+from monitor.devtools import SEED_NAMES, NoticeSite, SitePage, notice_html_body, page_html, seed_texts  # noqa: E402
 
 BARE_SPIDER = '''
 import sys, scrapy
@@ -40,93 +52,156 @@ class Bare(scrapy.Spider):
             yield scrapy.Request(url, dont_filter=True)
     def parse(self, response):
         yield {"n": len(response.body)}
-p = CrawlerProcess({"LOG_LEVEL": "ERROR", "CONCURRENT_REQUESTS": int(sys.argv[2]),
-                    "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "DOWNLOAD_DELAY": 0, "ROBOTSTXT_OBEY": True,
-                    "TELNETCONSOLE_ENABLED": False, "COOKIES_ENABLED": False})
+p = CrawlerProcess({"LOG_LEVEL": "ERROR", "CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+                    "DOWNLOAD_DELAY": 0, "ROBOTSTXT_OBEY": False, "TELNETCONSOLE_ENABLED": False,
+                    "COOKIES_ENABLED": False})
 p.crawl(Bare)
 p.start()
 '''
 
 
-def child_cpu() -> float:
+def child_usage() -> tuple[float, int]:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
 def timed(cmd: list[str], cwd: Path) -> tuple[float, float, subprocess.CompletedProcess]:
-    cpu0, t0 = child_cpu(), time.perf_counter()
+    cpu0, t0 = child_usage()[0], time.perf_counter()
     result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
-    return time.perf_counter() - t0, child_cpu() - cpu0, result
+    return time.perf_counter() - t0, child_usage()[0] - cpu0, result
 
 
-def build_sites(notices: int, hosts: int, validators: bool) -> list[NoticeSite]:
-    texts = list(seed_texts().items())
-    sites = [NoticeSite(pages={}, host=f"127.0.0.{2 + h}", validators=validators) for h in range(hosts)]
-    for i in range(notices):
-        seed_id, text = texts[i % len(texts)]
-        company = f"{SEED_NAMES[seed_id]} {i:05d}"
-        sites[i % hosts].pages[f"n{i:05d}"] = SitePage(company, text)
-    return sites
+def host_of(index: int) -> str:
+    """Notice `index`'s own loopback address (127.0.0.1 and the .0/.255 ends left alone)."""
+    return f"127.{1 + index // 62500}.{1 + index // 250 % 250}.{1 + index % 250}"
 
 
-def write_config(path: Path, sites: list[NoticeSite], concurrency: int) -> None:
-    lines = ['[storage]', 'snapshots = "snapshots"', "", "[crawl]", "delay = 0", f"concurrency = {concurrency}",
-             "retries = 1", ""]
-    for site in sites:
-        for page_id, page in site.pages.items():
-            lines += ["[[source]]", f'id = "{page_id}"', f'name = "{page.company}"',
-                      f'url = "{site.url_for(page_id)}"', 'language = "nl"', ""]
+class Pages:
+    """The notices: static bytes per page (rendered once), an optional per-request nonce, edits."""
+
+    def __init__(self, notices: int) -> None:
+        texts = list(seed_texts().items())
+        self.pages: dict[str, SitePage] = {}
+        self.texts: dict[str, str] = {}
+        for i in range(notices):
+            seed_id, text = texts[i % len(texts)]
+            page_id = f"n{i:05d}"
+            self.texts[page_id] = text
+            self.pages[page_id] = SitePage(f"{SEED_NAMES[seed_id]} {i:05d}", text)
+            self.render(page_id)
+
+    def render(self, page_id: str) -> None:
+        page = self.pages[page_id]
+        page.raw = page_html(page.company, notice_html_body(self.texts[page_id])).encode("utf-8")
+
+    def nonces(self, on: bool) -> None:
+        def with_nonce(page: SitePage, hit: int) -> bytes:
+            nonce = os.urandom(12).hex()
+            return page.raw.replace(b"</head>", f'<script nonce="{nonce}">window.__n="{nonce}{hit}";</script>'
+                                    f"</head>".encode(), 1)
+
+        for page in self.pages.values():
+            page.renderer = with_nonce if on else None
+
+    def edit(self, share: float) -> int:
+        edited = 0
+        for n, page_id in enumerate(self.pages):
+            if n % round(1 / share) == 0:
+                self.texts[page_id] = self.texts[page_id].replace("persoonsgegevens", "persoonlijke gegevens", 1)
+                self.render(page_id)
+                edited += 1
+        return edited
+
+
+def write_config(path: Path, urls: dict[str, str], names: dict[str, str], delay: float | None) -> None:
+    lines = ["[storage]", 'snapshots = "snapshots"', 'database = "sqlite:///noticewatch.db"', ""]
+    if delay is not None:
+        lines += ["[crawl]", f"delay = {delay}", ""]
+    for page_id, url in urls.items():
+        lines += ["[[source]]", f'id = "{page_id}"', f'name = "{names[page_id]}"', f'url = "{url}"',
+                  'language = "nl"', ""]
     path.write_text("\n".join(lines))
+
+
+def urlwatch_files(work: Path, urls: list[str]) -> list[str]:
+    jobs = "\n---\n".join(f"name: n{i}\nurl: {url}\nfilter:\n  - html2text" for i, url in enumerate(urls))
+    (work / "uw-urls.yaml").write_text(jobs + "\n")
+    (work / "uw-config.yaml").write_text("report:\n  stdout:\n    enabled: false\n  text:\n    details: false\n")
+    return ["--urls", str(work / "uw-urls.yaml"), "--config", str(work / "uw-config.yaml"),
+            "--cache", str(work / "uw-cache.db")]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notices", type=int, default=500)
-    parser.add_argument("--hosts", type=int, default=25)
-    parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--validators", action="store_true", help="serve ETag/Last-Modified")
+    parser.add_argument("--urlwatch", default="/tmp/uw/bin/urlwatch", help="urlwatch executable (own venv)")
+    parser.add_argument("--delay", type=float, default=None, help="[crawl] delay (default: a fresh install's)")
+    parser.add_argument("--skip-reextract", action="store_true")
     args = parser.parse_args()
 
-    sites = build_sites(args.notices, args.hosts, args.validators)
-    for site in sites:
-        site.start()
+    n = args.notices
+    pages = Pages(n)
+    site = NoticeSite(pages=pages.pages, host="0.0.0.0", validators=args.validators)  # noqa: S104 (loopback hosts)
+    site.start()
+    port = site.base_url.rsplit(":", 1)[1]
+    urls = {page_id: f"http://{host_of(i)}:{port}/privacy/{page_id}" for i, page_id in enumerate(pages.pages)}
     work = Path(tempfile.mkdtemp(prefix="nw-bench-"))
     config = work / "noticewatch.toml"
-    write_config(config, sites, args.concurrency)
-    urls = work / "urls.txt"
-    urls.write_text("\n".join(site.url_for(pid) for site in sites for pid in site.pages))
+    write_config(config, urls, {k: p.company for k, p in pages.pages.items()}, args.delay)
+    (work / "urls.txt").write_text("\n".join(urls.values()))
+    (work / "curl.cfg").write_text("".join(f'url = "{u}"\noutput = "/dev/null"\n' for u in urls.values()))
     run = [sys.executable, "-m", "monitor", "--config", str(config), "run", "--json"]
-    rows = []
-    try:
-        bare_wall, bare_cpu, bare = timed([sys.executable, "-c", BARE_SPIDER, str(urls), str(args.concurrency)],
-                                          REPO)
-        assert bare.returncode == 0, bare.stderr[-2000:]
-        rows.append(("bare fetch (floor)", bare_wall, bare_cpu, None))
-        for label in ("first cycle", "unchanged re-crawl", "10% edited re-crawl"):
-            if label.startswith("10%"):
-                for index, site in enumerate(sites):
-                    for n, page in enumerate(site.pages.values()):
-                        if (index + n * len(sites)) % 10 == 0:
-                            page.text = page.text.replace("persoonsgegevens", "persoonlijke gegevens", 1)
-                            page.seq += 1
-            wall, cpu, result = timed(run, REPO)
-            assert result.returncode == 0, result.stderr[-2000:]
-            summary = json.loads(result.stdout)
-            rows.append((label, wall, cpu, summary))
-    finally:
-        for site in sites:
-            site.stop()
+    rows: list[tuple[str, float, float, str]] = []
+    rss: dict[str, int] = {}
 
-    n = args.notices
-    print(f"noticewatch cycle benchmark: {n} notices on {args.hosts} hosts, concurrency {args.concurrency}, "
-          f"validators {'on' if args.validators else 'off'}")
-    print(f"{'phase':<24}{'wall s':>8}{'notices/s':>11}{'CPU ms/notice':>15}{'x floor (time)':>16}"
-          f"{'x floor (CPU)':>15}  outcome")
-    for label, wall, cpu, summary in rows:
-        outcome = "" if summary is None else (f"new {summary['new']}, changed {summary['changed']}, "
-                                              f"unchanged {summary['unchanged']}, failed {len(summary['failed'])}")
-        print(f"{label:<24}{wall:>8.2f}{n / wall:>11.1f}{1000 * cpu / n:>15.2f}{wall / bare_wall:>16.2f}"
-              f"{cpu / bare_cpu:>15.2f}  {outcome}")
+    def phase(label: str, cmd: list[str], outcome=None) -> None:
+        wall, cpu, result = timed(cmd, work)
+        assert result.returncode == 0, f"{label}: {result.stderr[-3000:]}"
+        rows.append((label, wall, cpu, outcome(result) if outcome else ""))
+        rss[label] = child_usage()[1]
+
+    def summary(result: subprocess.CompletedProcess) -> str:
+        s = json.loads(result.stdout)
+        return f"new {s['new']}, changed {s['changed']}, unchanged {s['unchanged']}, failed {len(s['failed'])}"
+
+    try:
+        phase("curl, 16 in flight", ["curl", "--parallel", "--parallel-max", "16", "-s", "-K", str(work / "curl.cfg")])
+        phase("bare Scrapy, 16 in flight", [sys.executable, "-c", BARE_SPIDER, str(work / "urls.txt")])
+        if shutil.which(args.urlwatch) or Path(args.urlwatch).exists():
+            uw = [args.urlwatch, *urlwatch_files(work, list(urls.values()))]
+            subprocess.run(uw, cwd=work, capture_output=True, check=False)  # first run fills its cache
+            phase("urlwatch + html2text, unchanged", uw)
+        else:
+            print(f"urlwatch not found at {args.urlwatch}: skipped (python3 -m venv /tmp/uw && "
+                  "/tmp/uw/bin/pip install urlwatch html2text)")
+        phase("noticewatch first cycle", run, summary)
+        phase("noticewatch unchanged, static", run, summary)
+        pages.nonces(True)
+        phase("noticewatch unchanged, nonce", run, summary)
+        pages.nonces(False)
+        edited = pages.edit(0.1)
+        phase(f"noticewatch {edited} edited (10 %)", run, summary)
+        if not args.skip_reextract:
+            with sqlite3.connect(work / "noticewatch.db") as db:
+                bodies = db.execute("SELECT COUNT(*) FROM (SELECT DISTINCT source_id, blob_sha256 FROM fetch WHERE "
+                                    "blob_sha256 IS NOT NULL AND outcome IN ('first','changed','unchanged'))"
+                                    ).fetchone()[0]
+            before = child_usage()[1]
+            phase("noticewatch reextract", [sys.executable, "-m", "monitor", "--config", str(config), "reextract"])
+            rows[-1] = (*rows[-1][:3], f"{bodies} bodies, {bodies / rows[-1][1]:.0f} bodies/s, "
+                                       f"{bodies / rows[-1][2]:.0f} bodies per CPU-second")
+            rss["noticewatch reextract"] = max(before, child_usage()[1])
+    finally:
+        site.stop()
+
+    bare = next(r for r in rows if r[0].startswith("bare"))
+    print(f"noticewatch cycle benchmark: {n} notices on {n} loopback hosts, {os.cpu_count()} cores, "
+          f"validators {'on' if args.validators else 'off'}, load average {os.getloadavg()[0]:.1f}")
+    print(f"{'system / phase':<34}{'wall s':>8}{'CPU ms/notice':>15}{'wall x bare':>13}{'CPU x bare':>12}  outcome")
+    for label, wall, cpu, outcome in rows:
+        print(f"{label:<34}{wall:>8.2f}{1000 * cpu / n:>15.2f}{wall / bare[1]:>13.2f}{cpu / bare[2]:>12.2f}  {outcome}")
+    print(f"peak RSS of any child process so far (KiB): {max(rss.values())}")
 
 
 if __name__ == "__main__":

@@ -1,17 +1,30 @@
-"""Downloader middlewares: retries with exponential backoff, robots.txt shared by waiting requests."""
+"""Downloader middlewares: retries with exponential backoff, robots.txt cached per origin in the database,
+per-host politeness across cycles."""
 
 from __future__ import annotations
 
+import logging
 import random
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
+from scrapy import signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
+from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.internet import reactor
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, DeferredList
 from twisted.internet.task import deferLater
+
+from crawler.pipelines import get_recorder
+from monitor.store import RobotsTxt, load_last_requests, load_robots, robots_fresh, save_last_requests, save_robots
+
+log = logging.getLogger(__name__)
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -59,27 +72,157 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return retry
 
 
-class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
-    """Scrapy's robots.txt middleware, safe for many requests waiting on one robots.txt.
+@dataclass(frozen=True)
+class RobotsPolicy:
+    """What an origin's robots.txt allows: a parser, everything (no parser), or nothing (`refusal`)."""
 
-    Scrapy hands every waiting request the same Deferred; turning it into a future for the first
-    waiter consumes its result, so later waiters got no parser and were let through. Each waiter
-    here gets its own Deferred fed from the shared one, which keeps the parser for everybody.
+    parser: Any = None
+    refusal: str | None = None
+
+    def refuses(self, url: str, useragent: str | bytes) -> str | None:
+        if self.refusal is not None:
+            return self.refusal
+        if self.parser is not None and not self.parser.allowed(url, useragent):
+            return "Forbidden by robots.txt"
+        return None
+
+
+class CachedRobotsTxtMiddleware:
+    """robots.txt per origin, cached in the database (crawl hosts) and honoured for up to 24 hours.
+
+    As RFC 9309 says: a 2xx robots.txt is parsed; a 4xx one means everything is allowed (both are
+    stored, so the next cycles and every fleet worker ask nothing); a 5xx answer or an unreachable
+    server means everything is disallowed for this cycle (not stored, asked again next cycle).
+    Requests waiting on one robots.txt each get their own Deferred from the single download.
     """
 
-    async def robot_parser(self, request: Request):
-        netloc = urlparse_cached(request).netloc
-        pending = self._parsers.get(netloc)
-        if isinstance(pending, Deferred):
+    DOWNLOAD_PRIORITY = 1000
+
+    def __init__(self, crawler, recorder) -> None:
+        self.crawler = crawler
+        self.recorder = recorder
+        self.engine = recorder.engine
+        self.useragent = crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings["USER_AGENT"]
+        self.parser_class = load_object(crawler.settings.get("ROBOTSTXT_PARSER"))
+        self.stored: dict[str, RobotsTxt] | None = None
+        self.policies: dict[str, RobotsPolicy] = {}
+        self.waiting: dict[str, list[Deferred]] = {}
+        self.writes: set[Deferred] = set()
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler) -> CachedRobotsTxtMiddleware:
+        if not crawler.settings.getbool("ROBOTSTXT_OBEY"):
+            raise NotConfigured
+        return cls(crawler, get_recorder(crawler))
+
+    async def process_request(self, request: Request, spider=None) -> None:
+        if request.meta.get("dont_obey_robotstxt") or request.url.startswith(("data:", "file:")):
+            return
+        policy = await self.policy(request)
+        refusal = policy.refuses(request.url, request.headers.get(b"User-Agent") or self.useragent)
+        if refusal:
+            self.crawler.stats.inc_value("robotstxt/forbidden")
+            raise IgnoreRequest(refusal)
+
+    async def policy(self, request: Request) -> RobotsPolicy:
+        url = urlparse_cached(request)
+        origin = f"{url.scheme}://{url.netloc}"
+        if origin in self.policies:
+            return self.policies[origin]
+        if origin in self.waiting:
             mine: Deferred = Deferred()
-
-            def relay(result):
-                mine.callback(result)
-                return result
-
-            pending.addBoth(relay)
+            self.waiting[origin].append(mine)
             return await maybe_deferred_to_future(mine)
-        return await super().robot_parser(request)
+        self.waiting[origin] = []
+        try:
+            policy = await self._load(origin)
+        except Exception as exc:  # noqa: BLE001  (never leave the waiters hanging)
+            policy = RobotsPolicy(refusal=f"robots.txt unusable ({type(exc).__name__}: {exc}): disallowed this cycle")
+        self.policies[origin] = policy
+        for waiter in self.waiting.pop(origin):
+            waiter.callback(policy)
+        return policy
+
+    def _parsed(self, status: int, body: str | None) -> RobotsPolicy:
+        if 200 <= status < 300:
+            return RobotsPolicy(parser=build_from_crawler(self.parser_class, self.crawler, (body or "").encode()))
+        return RobotsPolicy()  # 4xx (and a redirect loop's 3xx): "unavailable", everything allowed
+
+    async def _load(self, origin: str) -> RobotsPolicy:
+        if self.stored is None:
+            self.stored = load_robots(self.engine)  # every origin's, in one query
+        now = datetime.now(UTC)
+        row = self.stored.get(origin)
+        if row is not None and robots_fresh(row, now):
+            self.crawler.stats.inc_value("robotstxt/cached")
+            return self._parsed(row.status, row.body)
+        request = Request(f"{origin}/robots.txt", priority=self.DOWNLOAD_PRIORITY, callback=NO_CALLBACK,
+                          meta={"dont_obey_robotstxt": True})
+        self.crawler.stats.inc_value("robotstxt/request_count")
+        try:
+            response = await self.crawler.engine.download_async(request)
+        except Exception as exc:  # noqa: BLE001  (unreachable: disallow, RFC 9309 2.3.1.4)
+            return RobotsPolicy(refusal=f"robots.txt unreachable ({type(exc).__name__}: {exc}): disallowed this cycle")
+        if response.status >= 500:
+            return RobotsPolicy(refusal=f"robots.txt answered HTTP {response.status}: disallowed this cycle")
+        body = response.body.decode("utf-8", "replace") if 200 <= response.status < 300 else None
+        write = self.recorder.write(save_robots, self.engine, origin, response.status, body, now)
+        self.writes.add(write)
+        write.addErrback(lambda failure: log.warning("robots.txt of %s not stored: %s", origin, failure.value))
+        write.addBoth(lambda result: self.writes.discard(write))
+        return self._parsed(response.status, body)
+
+    def spider_closed(self, spider=None, reason: str = "") -> Deferred:
+        return DeferredList(list(self.writes))
+
+
+class HostPaceMiddleware:
+    """Per-host politeness across cycles: a host's first request of this crawl waits until `delay` has
+    passed since the last request any earlier cycle sent it (Scrapy's slots keep it within the crawl).
+    Last request times are stored per host when the crawl ends."""
+
+    def __init__(self, recorder, delay: float) -> None:
+        self.recorder = recorder
+        self.engine = recorder.engine
+        self.delay = delay
+        self.previous: dict[str, datetime] | None = None
+        self.started: set[str] = set()
+        self.last: dict[str, datetime] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler) -> HostPaceMiddleware:
+        middleware = cls(get_recorder(crawler), crawler.settings.getfloat("DOWNLOAD_DELAY"))
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
+
+    async def process_request(self, request: Request, spider=None) -> None:
+        host = urlparse_cached(request).hostname or ""
+        if host in self.started:
+            return
+        self.started.add(host)
+        if self.previous is None:
+            self.previous = load_last_requests(self.engine) if self.delay > 0 else {}
+        last = self.previous.get(host)
+        if last is not None:
+            wait = self.delay - (datetime.now(UTC) - last).total_seconds()
+            if wait > 0:
+                await maybe_deferred_to_future(deferLater(reactor, min(wait, self.delay), lambda: None))
+
+    def _seen(self, request: Request) -> None:
+        self.last[urlparse_cached(request).hostname or ""] = datetime.now(UTC)
+
+    def process_response(self, request: Request, response: Response, spider=None) -> Response:
+        self._seen(request)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception, spider=None) -> None:
+        self._seen(request)
+
+    def spider_closed(self, spider=None, reason: str = "") -> Deferred | None:
+        if not self.last or self.delay <= 0:
+            return None
+        return self.recorder.write(save_last_requests, self.engine, dict(self.last))
 
 
 class ConfirmPauseMiddleware:

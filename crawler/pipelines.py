@@ -8,27 +8,34 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from scrapy import signals
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from twisted.internet.defer import Deferred
+from twisted.internet.threads import deferToThreadPool
+from twisted.python.threadpool import ThreadPool
 
 from crawler.project_config import config_from_settings
+from crawler.workpool import WorkPool
 from monitor.archive import Archive, ArchiveError
 from monitor.config import LoadedConfig
-from monitor.core import FetchResult
+from monitor.core import FetchOutcome, FetchResult
 from monitor.store import (
     AlreadyRecorded,
     FetchState,
     RecordResult,
-    conditional_headers,
-    fetch_state,
+    fetch_states,
     open_db,
     record_fetch,
     sync_sources,
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Recorder:
@@ -44,15 +51,30 @@ class Recorder:
         self.sources = {s.id: s for s in loaded.sources}
         self.results: dict[str, RecordResult] = {}
         self.fleet = None  # the spider in worker mode (crawler/fleet.py): claims each cycle's item
+        crawl = loaded.config.crawl
+        # Forked now, before the reactor starts threads: the processes that extract pages.
+        self.pool = WorkPool(crawl.extract_workers or None, crawl.extract_timeout)
+        # Every write of the crawl goes through one thread: off the reactor, and one SQLite writer at a time
+        # (two threads' read-then-write transactions would fail each other with "database is locked").
+        self.writer = ThreadPool(minthreads=0, maxthreads=1, name="noticewatch-db")
+        self.writer_started = False
 
-    def conditional_headers(self, source_id: str) -> dict[str, str]:
-        return conditional_headers(self.engine, source_id)
+    def write(self, func: Callable[..., T], *args: Any) -> Deferred:
+        """Run a database write off the reactor thread, after the writes before it."""
+        if not self.writer_started:
+            self.writer.start()
+            from twisted.internet import reactor  # not at import: Scrapy installs the reactor it is configured for
 
-    def fetch_state(self, source_id: str) -> FetchState:
-        from sqlmodel import Session
+            reactor.addSystemEventTrigger("during", "shutdown", self.writer.stop)
+            self.writer_started = True
+        from twisted.internet import reactor
 
+        return deferToThreadPool(reactor, self.writer, func, *args)
+
+    def fetch_states(self, source_ids: list[str]) -> dict[str, FetchState]:
+        """The states of all of a cycle's sources, in one query."""
         with Session(self.engine) as session:
-            return fetch_state(session, source_id)
+            return fetch_states(session, source_ids)
 
 
 def get_recorder(crawler) -> Recorder:
@@ -75,7 +97,11 @@ class ArchivePipeline:
     def from_crawler(cls, crawler) -> ArchivePipeline:
         return cls(get_recorder(crawler))
 
-    def process_item(self, item: FetchResult, spider=None) -> FetchResult:
+    def process_item(self, item: FetchResult, spider=None) -> Deferred:
+        """In the writer thread too: a new body is fsynced, which must not stall the reactor."""
+        return self.recorder.write(self._store, item)
+
+    def _store(self, item: FetchResult) -> FetchResult:
         if item.body is not None:
             try:
                 stored = self.recorder.archive.put(item.body)
@@ -99,34 +125,41 @@ class RecordPipeline:
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
-    def process_item(self, item: FetchResult, spider=None) -> FetchResult:
-        loaded = self.recorder.loaded
-        source = self.recorder.sources[item.source_id]
+    def process_item(self, item: FetchResult, spider=None) -> Deferred:
+        """Record in the writer thread (diffing a changed notice included); the reactor goes on fetching."""
         fleet = self.recorder.fleet
+        claim = fleet.record_claim(item) if fleet is not None else None
+        return self.recorder.write(self._record, item, claim).addCallback(self._recorded, item)
+
+    def _record(self, item: FetchResult, claim) -> RecordResult:
+        crawl = self.recorder.loaded.config.crawl
         try:
-            result = record_fetch(self.recorder.engine, item, source, cycle_id=item.cycle_id or self.recorder.cycle_id,
-                                  min_text_chars=loaded.config.crawl.min_text_chars,
-                                  claim=fleet.record_claim(item) if fleet is not None else None,
-                                  gone_after=loaded.config.crawl.gone_after)
+            return record_fetch(self.recorder.engine, item, self.recorder.sources[item.source_id],
+                                cycle_id=item.cycle_id or self.recorder.cycle_id, min_text_chars=crawl.min_text_chars,
+                                claim=claim, gone_after=crawl.gone_after, archive=self.recorder.archive)
         except AlreadyRecorded:
-            result = RecordResult(item.source_id, "duplicate")
-        if fleet is not None:
-            fleet.recorded(item)
+            return RecordResult(item.source_id, FetchOutcome.DUPLICATE)
+
+    def _recorded(self, result: RecordResult, item: FetchResult) -> FetchResult:
+        if self.recorder.fleet is not None:
+            self.recorder.fleet.recorded(item)
         item.outcome = result.outcome
         self.recorder.results[item.source_id] = result
         return item
 
-    def spider_closed(self, spider, reason: str) -> None:
+    def spider_closed(self, spider, reason: str) -> Deferred | None:
         """A source that produced nothing this cycle (dropped request, shutdown) is a failed fetch.
 
         Not so for a worker: its unfinished claims go back to the shared frontier instead.
         """
         if self.recorder.fleet is not None:
-            return
-        for source_id, source in getattr(spider, "sources", {}).items():
-            if source_id in self.recorder.results:
-                continue
-            item = FetchResult(source_id=source_id, url=source.start_url, fetched_at=datetime.now(UTC),
-                             error=f"no response this cycle (crawl ended: {reason})")
-            self.recorder.results[source_id] = record_fetch(self.recorder.engine, item, source,
+            return None
+        missing = [s for sid, s in getattr(spider, "sources", {}).items() if sid not in self.recorder.results]
+        return self.recorder.write(self._record_missing, missing, reason) if missing else None
+
+    def _record_missing(self, sources: list, reason: str) -> None:
+        for source in sources:
+            item = FetchResult(source_id=source.id, url=source.start_url, fetched_at=datetime.now(UTC),
+                                 error=f"no response this cycle (crawl ended: {reason})")
+            self.recorder.results[source.id] = record_fetch(self.recorder.engine, item, source,
                                                             cycle_id=self.recorder.cycle_id)

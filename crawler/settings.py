@@ -12,7 +12,7 @@ NEWSPIDER_MODULE = "crawler.spiders"
 
 USER_AGENT = f"noticewatch/{__version__} (+https://github.com/noticewatch/noticewatch)"
 ROBOTSTXT_OBEY = True
-CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS = 64
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 1.0
 RANDOMIZE_DOWNLOAD_DELAY = True
@@ -34,7 +34,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.middlewares.SharedRobotsTxtMiddleware": 100,
+    "crawler.middlewares.CachedRobotsTxtMiddleware": 100,
+    "crawler.middlewares.HostPaceMiddleware": 110,
     "crawler.middlewares.ConfirmPauseMiddleware": 900,
     "crawler.fleet_politeness.FleetSlotMiddleware": 950,
 }

@@ -145,3 +145,20 @@ def test_decoding_prefers_valid_utf8_then_declarations_then_windows_1252():
     assert decode_body(text.encode("cp1252"), "text/html; charset=utf-8") == text
     assert decode_body(text.encode("cp1252"), "text/html; charset=iso-8859-1") == text
     assert decode_body(b'<meta charset="windows-1252">' + text.encode("cp1252"), None).endswith(text)
+
+
+def test_every_page_meta_pattern_needs_a_digit():
+    """drop_page_meta skips blocks without a digit; that is only right while every pattern needs one."""
+    from monitor.extract.noise import vocabulary
+
+    for pattern in vocabulary()["page_meta"]["patterns"]:
+        assert "\\d" in pattern, pattern
+
+
+def test_white_space_of_the_text_rule_is_exactly_str_split():
+    """drop_invisible joins str.split(); SPACES (the documented white space) must be the same set."""
+    import sys
+
+    from monitor.extract.noise import SPACES
+
+    assert all(bool(SPACES.fullmatch(chr(c))) == chr(c).isspace() for c in range(sys.maxunicode + 1))

@@ -11,6 +11,7 @@ browser handler is configured only when the cycle has such sources.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import sys
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,15 +20,17 @@ import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.python.failure import Failure
 
 from crawler.fleet import FrontierWorkerMixin
 from crawler.pipelines import get_recorder
 from crawler.project_config import config_from_settings
+from crawler.workpool import PageTooHard
 from monitor import __version__
 from monitor.config import ConfigError, LoadedConfig, SourceConfig
-from monitor.core import FetchResult, utcnow
-from monitor.extract import FetchPolicy, assess_fetch, extract_document, find_notice_links, text_sha256
+from monitor.core import Document, FetchResult, utcnow
+from monitor.extract import FetchPolicy, assess_fetch, extract_document, find_notice_links, rules_version, text_sha256
 from monitor.store import GONE_STATUSES, FetchState
 
 PERMANENT_REDIRECTS = (301, 308)
@@ -80,6 +83,15 @@ def moved_to(response: Response) -> str | None:
     return target if target and urls and target != urls[0] else None
 
 
+def judge_page(body: bytes, content_type: str | None, source: SourceConfig, url: str, requested: str,
+               previous_chars: int | None, policy: FetchPolicy) -> tuple[Document, str | None]:
+    """In a worker process: the page's Document and, if it is not the notice, why (monitor.extract.fetchcheck)."""
+    document = extract_document(body, content_type, select=source.select, remove=source.remove,
+                                language=source.language, url=url)
+    return document, assess_fetch(document, body, url=requested, final_url=url, previous_chars=previous_chars,
+                                  policy=policy)
+
+
 class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
     """Fetch each configured notice once (`-a sources=id1,id2` limits the cycle).
 
@@ -115,6 +127,7 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
         crawl = spider.loaded.config.crawl
         spider.policy = FetchPolicy(min_text_chars=crawl.min_text_chars, max_text_loss=crawl.max_text_loss)
         spider.states = {}
+        spider.pool = get_recorder(crawler).pool
         try:
             spider.sources = {s.id: s for s in spider.loaded.config.sources_named(spider.source_ids)}
         except ConfigError as exc:
@@ -124,29 +137,30 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
             spider.setup_frontier(crawler, spider.exit_when_idle)
         return spider
 
-    def conditional_headers(self, source_id: str) -> dict[str, str]:
-        return get_recorder(self.crawler).conditional_headers(source_id)
-
-    def fetch_state(self, source_id: str) -> FetchState:
-        return get_recorder(self.crawler).fetch_state(source_id)
+    def read_states(self, source_ids: list[str]) -> dict[str, FetchState]:
+        """What the database knows of these sources before fetching them (one query)."""
+        return get_recorder(self.crawler).fetch_states(source_ids)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.frontier is not None:
             for request in self.next_requests():
                 yield request
             return
+        self.states = self.read_states(list(self.sources))
         for source in self.sources.values():
             yield self.request_for(source)
 
     def request_for(self, source: SourceConfig, cycle_id: str | None = None) -> scrapy.Request:
         """The first request of a source's fetch: the notice itself (at its moved or discovered address if
         it has one), or its home page to discover it."""
-        state = self.states[source.id] = self.fetch_state(source.id)
+        if cycle_id is not None or source.id not in self.states:  # a worker's claim: read it now
+            self.states[source.id] = self.read_states([source.id]).get(source.id, FetchState())
+        state = self.states[source.id]
         url = source.url or state.discovered_url
         if url and state.moved_to and state.moved_from == url:
             url = state.moved_to
         if url:
-            request = self.notice_request(source, url, self.conditional_headers(source.id),
+            request = self.notice_request(source, url, state.conditional_headers(),
                                           discovered=None if source.url else state.discovered_url)
         else:
             request = self.homepage_request(source)
@@ -188,7 +202,7 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
             request.meta["cycle_id"] = response.meta["cycle_id"]
         yield request
 
-    def parse_notice(self, response: Response):
+    async def parse_notice(self, response: Response):
         meta = response.meta
         headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
         requested = (meta.get("redirect_urls") or [response.request.url])[0]
@@ -201,21 +215,24 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
             yield self._item(meta, response.url, status=response.status, headers=headers, error="empty body")
             return
         source = self.sources[meta["source_id"]]
-        document = reason = None
-        try:
-            document = extract_document(body, headers.get("Content-Type"), select=source.select,
-                                        remove=source.remove, language=source.language, url=response.url)
-        except Exception:  # noqa: BLE001  (the record stage reports the extraction error)
-            document = None
-        if document is not None:
-            reason = assess_fetch(document, body, url=requested, final_url=response.url,
-                                  previous_chars=self.states.get(source.id, FetchState()).previous_chars,
-                                  policy=self.policy)
+        state = self.states.get(source.id, FetchState())
+        if state.same_as_last_good(hashlib.sha256(body).hexdigest(), rules_version(source.select, source.remove)):
+            yield self._item(meta, response.url, status=response.status, headers=headers, body=body, same_body=True,
+                             moved_to=moved_to(response), moved_from=requested)
+            return
+        try:  # in a worker process, under the page time limit: the reactor goes on downloading
+            document, reason = await maybe_deferred_to_future(self.pool.submit(
+                judge_page, body, headers.get("Content-Type"), source, response.url, requested,
+                state.previous_chars, self.policy))
+        except (PageTooHard, RuntimeError) as exc:
+            error = str(exc) if isinstance(exc, PageTooHard) else f"extraction failed: {exc}"
+            yield self._item(meta, response.url, status=response.status, headers=headers, body=body,
+                             extract_error=error)
+            return
         if reason and not meta.get("recheck"):
             yield self._again(source, requested, meta, recheck=reason, recheck_sha256=text_sha256(document)
                               if document is not None else None)
             return
-        state = self.states.get(source.id, FetchState())
         crawl = self.loaded.config.crawl
         if not reason and document is not None and crawl.confirm and "confirm_of" not in meta \
                 and state.differs(document):
@@ -252,7 +269,7 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
                 return
         elif failure.check(IgnoreRequest):
             error = str(failure.value) or "request ignored"
-            if "robots" in error.lower() or "Forbidden by robots.txt" in error:
+            if error == "Forbidden by robots.txt":
                 error = "forbidden by robots.txt"
         else:
             error = f"{failure.type.__name__}: {failure.getErrorMessage()}"

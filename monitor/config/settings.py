@@ -124,7 +124,9 @@ class CrawlConfig(_Strict):
     confirm_delay: Annotated[float, Field(ge=0, le=600)] = 2.0
     confirm: bool = True
     browser: str = "/usr/bin/chromium"
-    concurrency: Annotated[int, Field(ge=1, le=512)] = 16
+    concurrency: Annotated[int, Field(ge=1, le=512)] = 64
+    extract_workers: Annotated[int, Field(ge=0, le=256)] = 0  # 0: one per core
+    extract_timeout: Annotated[float, Field(gt=0)] = 20.0
     contact_url: str = "https://github.com/noticewatch/noticewatch"
 
     _contact = field_validator("contact_url")(_check_http_url)

@@ -26,7 +26,8 @@ class FetchResult:
     `body` is None when nothing usable came back; then `error` says why. `archived` is set by the
     archive stage before anything is derived from the body. `document` is the text the spider already
     extracted to judge the fetch (so it is not extracted twice); `suspicious` says why the body is not
-    the notice; `moved_to` is set when a permanent redirect led to another address.
+    the notice; `moved_to` is set when a permanent redirect led to another address. `same_body` says
+    the body is the last good fetch's under the same extraction rules: recorded unchanged, never parsed.
     """
 
     source_id: str
@@ -48,6 +49,8 @@ class FetchResult:
     moved_from: str | None = None
     confirm_document: Document | None = None  # the first of two fetches moments apart (text differed)
     held_fetches: int = 1  # suspicious: how many fetches of this cycle returned this same text
+    same_body: bool = False
+    extract_error: str | None = None  # the page could not be extracted (error, time limit): a failed fetch
 
     @property
     def content_type(self) -> str | None:

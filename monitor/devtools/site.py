@@ -219,6 +219,7 @@ class NoticeSite:
         self.pages: dict[str, SitePage] = pages if pages is not None else {
             sid: SitePage(SEED_NAMES[sid], text) for sid, text in seed_texts().items()}
         self.robots_txt = robots_txt
+        self.robots_status = 200  # answer /robots.txt with this status (4xx: allow all, 5xx: disallow, RFC 9309)
         self.validators = validators  # send ETag / Last-Modified and answer conditional requests
         self.files: dict[str, tuple[str, bytes]] = files if files is not None else {}  # path → (type, body)
         self.requests: list[tuple[str, str, dict[str, str]]] = []
@@ -308,7 +309,7 @@ class NoticeSite:
                     site.request_times.append(time.monotonic())
                 path = self.path.split("?", 1)[0]
                 if path == "/robots.txt":
-                    self._send(200, site.robots_txt.encode(), "text/plain")
+                    self._send(site.robots_status, site.robots_txt.encode(), "text/plain")
                     return
                 if path in site.files:
                     ctype, body = site.files[path]

@@ -4,8 +4,8 @@ suspicious-fetch check (walls, error pages, lost text) and finding a notice's li
 
 from monitor.extract.discover import find_notice_links
 from monitor.extract.fetchcheck import FetchPolicy, assess_fetch
-from monitor.extract.html import extract_document
+from monitor.extract.html import EXTRACTION_RULES, extract_document, rules_version
 from monitor.extract.noise import RULES, STAGES, canonical_url, comparison_text, text_sha256
 
-__all__ = ["FetchPolicy", "RULES", "STAGES", "assess_fetch", "canonical_url", "comparison_text", "extract_document",
-           "find_notice_links", "text_sha256"]
+__all__ = ["EXTRACTION_RULES", "FetchPolicy", "RULES", "STAGES", "assess_fetch", "canonical_url", "comparison_text",
+           "extract_document", "find_notice_links", "rules_version", "text_sha256"]

@@ -1,6 +1,6 @@
 """Raw body → Document: the notice's text as ordered blocks, page chrome and noise left out.
 
-HTML is parsed with BeautifulSoup (lxml). The `page` noise rules run on the whole page (scripts,
+HTML is parsed with lxml (monitor/htmltree.py). The `page` noise rules run on the whole page (scripts,
 consent banners, obfuscated e-mail), the notice element is chosen (`select` selectors win, then
 <main>, [role=main], the largest <article>, else <body>), the `content` rules clean it (navigation,
 form controls, decoration), and the tree is walked in order: headings set the heading path;
@@ -13,27 +13,45 @@ split on blank lines. The noise rules themselves live in monitor/normalize.py.
 from __future__ import annotations
 
 import codecs
+import hashlib
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from functools import cache
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from lxml import etree
+from lxml.cssselect import CSSSelector
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, resolve_encoding
 
 from monitor.core import Block, Document
 from monitor.extract.noise import link_target, normalise_text, rules_of
 from monitor.extract.pdf import extract_pdf
+from monitor.extract.tree import Tree, items, parse_html, stripped_text, text_of
 
-__all__ = ["decode_body", "extract_document", "extract_html", "extract_plain_text", "normalise_text"]
+__all__ = ["EXTRACTION_RULES", "decode_body", "extract_document", "extract_html", "extract_plain_text",
+           "normalise_text", "rules_version"]
+
+# The version of the extraction and noise rules. Bump it with every change that can change a Document
+# made from the same body (and regenerate tests/fixtures/extract_expected.json): versions record it, a
+# body equal to the last good one under the same rules is not parsed again, and a previous version made
+# by other rules is re-derived from its raw body before it is compared (an upgrade never reports a change
+# that only the extractor made).
+EXTRACTION_RULES = "2026.12.1"
+
+
+def rules_version(select: Iterable[str] = (), remove: Iterable[str] = ()) -> str:
+    """The rules a source's versions are made by: EXTRACTION_RULES, plus its own selectors if it has any."""
+    select, remove = list(select), list(remove)
+    if not select and not remove:
+        return EXTRACTION_RULES
+    own = hashlib.sha256(json.dumps([select, remove]).encode("utf-8")).hexdigest()[:8]
+    return f"{EXTRACTION_RULES}+{own}"
 
 HEADINGS = {f"h{i}": i for i in range(1, 7)}
 BLOCK_TAGS = {"p", "div", "section", "article", "main", "header", "footer", "blockquote", "pre", "aside",
               "ul", "ol", "li", "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "tr", "td", "th",
               "figure", "figcaption", "address", "details", "summary", "center", "hr", "body", "html", "form",
               "fieldset", "legend", "caption", "nav", "menu", *HEADINGS}
-
-
-def _has_blocks(node: Tag) -> bool:
-    return any(isinstance(d, Tag) and d.name in BLOCK_TAGS for d in node.descendants)
 
 
 def decode_body(body: bytes, content_type: str | None) -> str:
@@ -80,19 +98,26 @@ def extract_plain_text(text: str, *, language: str | None = None) -> Document:
     return Document(blocks=blocks, title=blocks[0].text if blocks else "", language=language)
 
 
-def _main_content(soup: BeautifulSoup, select: Iterable[str]) -> list[Tag]:
-    selected: list[Tag] = []
+def _main_content(tree: Tree, select: list[str]) -> list[etree._Element]:
+    root = tree.root
+    selected: list[etree._Element] = []
     for selector in select:
-        selected.extend(soup.select(selector))
+        selected.extend(_selector(selector)(root))
     if selected:
         return selected
-    for candidate in (soup.find("main"), soup.find(attrs={"role": "main"})):
-        if isinstance(candidate, Tag):
+    for candidate in (next(root.iter("main"), None), next((n for n in root.iter(etree.Element)
+                                                          if n.get("role") == "main"), None)):
+        if candidate is not None:
             return [candidate]
-    articles = soup.find_all("article")
+    articles = list(root.iter("article"))
     if articles:
-        return [max(articles, key=lambda a: len(a.get_text(" ", strip=True)))]
-    return [soup.body or soup]
+        return [max(articles, key=lambda a: len(stripped_text(a)))]
+    return [next(root.iter("body"), root)]
+
+
+@cache
+def _selector(selector: str) -> CSSSelector:
+    return CSSSelector(selector, translator="html")
 
 
 def _link_markup(label: str, target: str | None) -> str:
@@ -103,137 +128,159 @@ def _link_markup(label: str, target: str | None) -> str:
     return f"[{label.replace(']', '')}]({target.replace(')', '%29')})"
 
 
+def _has_blocks(node: etree._Element) -> bool:
+    return any(d.tag in BLOCK_TAGS for d in node.iterdescendants(etree.Element))
+
+
 class _Walker:
-    """Walks the content tree in order, turning elements into blocks."""
+    """Walks the content tree in order, turning elements into blocks; iterative, so any depth is fine."""
 
     def __init__(self, page_url: str | None) -> None:
         self.page_url = page_url
         self.blocks: list[Block] = []
         self.headings: list[tuple[int, str]] = []
+        self._path: tuple[str, ...] = ()  # the texts of `headings`, as blocks store them
         self.inline: list[str] = []
 
     def path(self) -> tuple[str, ...]:
-        return tuple(text for _, text in self.headings)
+        return self._path
 
     def emit(self, kind: str, text: str, level: int = 0) -> None:
+        if not text or text.isspace():  # white space only normalises to nothing (the common case)
+            return
         text = normalise_text(text)
         if not text:
             return
         if kind == "heading":
-            while self.headings and self.headings[-1][0] >= level:
-                self.headings.pop()
-            self.blocks.append(Block("heading", text, self.path(), level))
-            self.headings.append((level, text))
+            headings = self.headings
+            while headings and headings[-1][0] >= level:
+                headings.pop()
+            self._path = tuple(t for _, t in headings)
+            self.blocks.append(Block("heading", text, self._path, level))
+            headings.append((level, text))
+            self._path = (*self._path, text)
         else:
-            self.blocks.append(Block(kind, text, self.path(), level))
+            self.blocks.append(Block(kind, text, self._path, level))
 
     def flush(self) -> None:
         if self.inline:
             self.emit("paragraph", "".join(self.inline))
             self.inline = []
 
-    def inline_text(self, node: Tag) -> str:
+    def target(self, anchor: etree._Element) -> str | None:
+        href = anchor.get("href")
+        return link_target(href, self.page_url) if href is not None else None
+
+    def inline_text(self, node: etree._Element) -> str:
         """The text of an element as one line: <br> is a space, links carry their targets."""
         parts: list[str] = []
-        for child in node.children:
-            if isinstance(child, NavigableString):
-                if type(child) is NavigableString:
-                    parts.append(str(child))
-            elif isinstance(child, Tag):
-                if child.name == "br":
-                    parts.append(" ")
-                elif child.name == "a":
-                    parts.append(self.link(child))
+        frames: list[tuple[Iterator, list[str], etree._Element | None, list[str]]] = [(items(node), parts, None, [])]
+        while frames:
+            content, out, element, outer = frames[-1]
+            for child in content:
+                if isinstance(child, str):
+                    out.append(child)
+                elif not isinstance(child.tag, str):
+                    continue
+                elif child.tag == "br":
+                    out.append(" ")
                 else:
-                    inner = self.inline_text(child)
-                    parts.append(f" {inner} " if child.name in BLOCK_TAGS else inner)
+                    frames.append((items(child), [], child, out))
+                    break
+            else:
+                frames.pop()
+                if element is not None:
+                    inner = "".join(out)
+                    if element.tag == "a":
+                        outer.append(_link_markup(inner, self.target(element)))
+                    else:
+                        outer.append(f" {inner} " if element.tag in BLOCK_TAGS else inner)
         return "".join(parts)
 
-    def link(self, anchor: Tag) -> str:
-        label = self.inline_text(anchor)
-        href = anchor.get("href")
-        target = link_target(href, self.page_url) if isinstance(href, str) else None
-        return _link_markup(label, target)
-
-    def walk(self, node: Tag, list_depth: int = 0) -> None:
-        for child in node.children:
-            if isinstance(child, NavigableString):
-                if type(child) is NavigableString:
-                    self.inline.append(str(child))
-                continue
-            if not isinstance(child, Tag):
-                continue
-            name = child.name
-            if name == "br":
-                self.flush()
-            elif name in HEADINGS:
-                self.flush()
-                self.emit("heading", self.inline_text(child), HEADINGS[name])
-            elif name == "li":
-                self.flush()
-                self.list_item(child, list_depth + 1)
-            elif name in ("ul", "ol"):
-                self.flush()
-                self.walk(child, list_depth)
-            elif name == "tr":
-                self.flush()
-                cells = [normalise_text(self.inline_text(c)) for c in child.find_all(["td", "th"], recursive=False)]
-                self.emit("table_row", " | ".join(c for c in cells if c))
-            elif name == "dt":
-                self.flush()
-                self.emit("definition", self.inline_text(child), 0)
-            elif name == "dd":
-                self.flush()
-                self.emit("definition", self.inline_text(child), 1)
-            elif name in BLOCK_TAGS:
-                self.flush()
-                self.walk(child, list_depth)
-                self.flush()
-            elif name == "a" and not _has_blocks(child):
-                self.inline.append(self.link(child))
+    def walk(self, node: etree._Element) -> None:
+        frames: list[tuple[Iterator, int, bool]] = [(items(node), 0, False)]
+        while frames:
+            content, depth, flush_after = frames[-1]
+            for child in content:
+                if isinstance(child, str):
+                    self.inline.append(child)
+                    continue
+                name = child.tag
+                if not isinstance(name, str):
+                    continue
+                if name in BLOCK_TAGS or name == "br":
+                    self.flush()
+                    if name in HEADINGS:
+                        self.emit("heading", self.inline_text(child), HEADINGS[name])
+                    elif name == "li":
+                        self.list_item(child, depth + 1)
+                    elif name == "tr":
+                        cells = [normalise_text(self.inline_text(c)) for c in child if c.tag in ("td", "th")]
+                        self.emit("table_row", " | ".join(c for c in cells if c))
+                    elif name == "dt" or name == "dd":
+                        self.emit("definition", self.inline_text(child), 0 if name == "dt" else 1)
+                    elif name != "br":
+                        frames.append((items(child), depth, name not in ("ul", "ol")))
+                        break
+                elif name == "a" and not _has_blocks(child):
+                    self.inline.append(self.inline_text_of_link(child))
+                else:
+                    frames.append((items(child), depth, False))
+                    break
             else:
-                self.walk(child, list_depth)
+                frames.pop()
+                if flush_after:
+                    self.flush()
 
-    def list_item(self, item: Tag, depth: int) -> None:
-        own: list[str] = []
-        nested: list[Tag] = []
-        for child in item.children:
-            if isinstance(child, Tag) and child.name in ("ul", "ol"):
-                nested.append(child)
-            elif isinstance(child, Tag) and child.name == "a":
-                own.append(self.link(child))
-            elif isinstance(child, Tag):
-                inner = self.inline_text(child) if child.name != "br" else " "
-                own.append(f" {inner} " if child.name in BLOCK_TAGS else inner)
-            elif type(child) is NavigableString:
-                own.append(str(child))
-        self.emit("list_item", "".join(own), depth)
-        for sub in nested:
-            for li in sub.find_all("li", recursive=False):
-                self.list_item(li, depth + 1)
+    def inline_text_of_link(self, anchor: etree._Element) -> str:
+        return _link_markup(self.inline_text(anchor), self.target(anchor))
+
+    def list_item(self, first: etree._Element, first_depth: int) -> None:
+        """A list item's own text as one block, then its nested lists' items, depth first in order."""
+        pending = [(first, first_depth)]
+        while pending:
+            item, depth = pending.pop()
+            own: list[str] = []
+            nested: list[etree._Element] = []
+            for child in items(item):
+                if isinstance(child, str):
+                    own.append(child)
+                elif not isinstance(child.tag, str):
+                    continue
+                elif child.tag in ("ul", "ol"):
+                    nested.append(child)
+                elif child.tag == "a":
+                    own.append(self.inline_text_of_link(child))
+                else:
+                    inner = self.inline_text(child) if child.tag != "br" else " "
+                    own.append(f" {inner} " if child.tag in BLOCK_TAGS else inner)
+            self.emit("list_item", "".join(own), depth)
+            pending.extend(reversed([(li, depth + 1) for sub in nested for li in sub if li.tag == "li"]))
 
 
 def extract_html(html: str, *, select: Iterable[str] = (), remove: Iterable[str] = (),
                  language: str | None = None, url: str | None = None) -> Document:
     """Extract the main content of an HTML page as blocks."""
-    soup = BeautifulSoup(html, "lxml")
-    title_tag = soup.find("title")
-    title = normalise_text(title_tag.get_text()) if title_tag else ""
-    lang_attribute = soup.html.get("lang") if soup.html else None
+    root = parse_html(html)
+    if root is None:
+        return Document(blocks=[], title="", language=language)
+    title_tag = next(root.iter("title"), None)
+    title = normalise_text(text_of(title_tag)) if title_tag is not None else ""
+    lang_attribute = root.get("lang") if root.tag == "html" else None
     page_language = language or lang_attribute
+    tree = Tree(root)
     for page_rule in rules_of("page"):
-        page_rule.func(soup)
-    removals = list(remove)
-    for selector in removals:
-        for node in soup.select(selector):
-            node.decompose()
+        page_rule.func(tree)
+    for selector in remove:
+        for node in _selector(selector)(root):
+            tree.decompose(node)
     walker = _Walker(url)
-    for root in _main_content(soup, list(select)):
-        if root.decomposed:
+    for content in _main_content(tree, list(select)):
+        if content in tree.gone:
             continue
         for content_rule in rules_of("content"):
-            content_rule.func(root)
-        walker.walk(root)
+            content_rule.func(tree.at(content))
+        walker.walk(content)
         walker.flush()
     if not title:
         title = next((b.text for b in walker.blocks if b.kind == "heading"), "")

@@ -4,6 +4,16 @@ standing every surface shows, the digest outbox's state transitions, search and 
 """
 
 from monitor.store.change_text import change_text_lines
+from monitor.store.crawl_hosts import (
+    ROBOTS_MAX_AGE,
+    CrawlHost,
+    RobotsTxt,
+    load_last_requests,
+    load_robots,
+    robots_fresh,
+    save_last_requests,
+    save_robots,
+)
 from monitor.store.db import SCHEMA_LOCK, StorageError, make_engine, open_db, session_scope
 from monitor.store.fleet_tables import CrawlCycle, CycleItem
 from monitor.store.health import FailingSource, failing_sources
@@ -33,7 +43,6 @@ from monitor.store.query import (
 from monitor.store.record import (
     AlreadyRecorded,
     RecordResult,
-    conditional_headers,
     new_version,
     record_fetch,
     sync_sources,
@@ -48,6 +57,7 @@ from monitor.store.standing import (
     SourceStatus,
     decide_standing,
     fetch_state,
+    fetch_states,
     source_standings,
     standing_facts,
 )
@@ -58,6 +68,14 @@ __all__ = [
     "alternating_of",
     "load_sites",
     "remember_sites",
+    "ROBOTS_MAX_AGE",
+    "CrawlHost",
+    "RobotsTxt",
+    "load_last_requests",
+    "load_robots",
+    "robots_fresh",
+    "save_last_requests",
+    "save_robots",
     "AlreadyRecorded",
     "CHANGES_SCHEMA",
     "Change",
@@ -86,13 +104,13 @@ __all__ = [
     "change_text_lines",
     "claim",
     "claim_sources",
-    "conditional_headers",
     "copy_database",
     "copy_snapshots",
     "decide_standing",
     "ensure_index",
     "failing_sources",
     "fetch_state",
+    "fetch_states",
     "find_version",
     "list_changes",
     "list_versions",

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 from monitor.store import (  # noqa: F401  (register every table on SQLModel.metadata)
+    crawl_hosts,
     fleet_tables,
     lock,
     models,

@@ -19,10 +19,11 @@ from monitor.extract import text_sha256
 from monitor.store.models import Version
 
 
-def version_fields(document: Document, language: str | None = None) -> dict:
-    """The derived columns of a version: text hash, sizes, stored document, Markdown, the notice's date."""
+def version_fields(document: Document, language: str | None = None, rules: str | None = None) -> dict:
+    """The derived columns of a version: text hash, sizes, stored document, Markdown, the notice's date,
+    and the extraction rules that made it."""
     notice_date = find_notice_date(document, language or document.language)
-    return {"text_sha256": text_sha256(document), "chars": document.char_count(),
+    return {"rules": rules, "text_sha256": text_sha256(document), "chars": document.char_count(),
             "block_count": len(document.blocks), "document_json": document.to_json(),
             "markdown": document.markdown(),
             "notice_date_json": json.dumps(notice_date.to_dict() if notice_date else None, ensure_ascii=False)}

@@ -73,6 +73,9 @@ class Version(SQLModel, table=True):
     markdown: str = Field(sa_column=Column(Text, nullable=False))
     # The notice's own date statement (NoticeDate.to_dict); JSON `null` = looked, none found; NULL = not looked.
     notice_date_json: str | None = Field(default=None, sa_column=Column(Text))
+    # The extraction rules that made `document_json` (monitor.extract.rules_version); NULL = before rules had
+    # versions. A previous version made by other rules is re-derived from its blob before comparing.
+    rules: str | None = Field(default=None, max_length=40)
 
 
 class Change(SQLModel, table=True):

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
+from monitor.archive import Archive
 from monitor.config import LoadedConfig, SourceConfig
-from monitor.core import ACCEPTED_OUTCOMES, Document, FetchOutcome, FetchResult
+from monitor.core import Document, FetchOutcome, FetchResult
 from monitor.diff import Site, learn, mask_document, masked_sha256, merge
-from monitor.extract import extract_document, text_sha256
+from monitor.extract import extract_document, rules_version, text_sha256
 from monitor.store.db import session_scope
 from monitor.store.derive import change_fields, version_fields
 from monitor.store.models import Blob, Change, Fetch, Source, Version
@@ -69,24 +71,11 @@ def sync_sources(engine: Engine, loaded: LoadedConfig) -> None:
 
 
 def latest_version(session: Session, source_id: str) -> Version | None:
+    """The source's current version; its large text columns load only if asked for (an unchanged fetch
+    compares hashes and never needs them)."""
     return session.exec(select(Version).where(Version.source_id == source_id)
+                        .options(defer(Version.document_json), defer(Version.markdown))
                         .order_by(Version.number.desc()).limit(1)).first()
-
-
-def conditional_headers(engine: Engine, source_id: str) -> dict[str, str]:
-    """ETag / Last-Modified validators of the last good fetch, if its text is the current version."""
-    with Session(engine) as session:
-        if latest_version(session, source_id) is None:
-            return {}
-        fetch = session.exec(select(Fetch).where(Fetch.source_id == source_id,
-                                                 Fetch.outcome.in_(ACCEPTED_OUTCOMES))
-                             .order_by(Fetch.id.desc()).limit(1)).first()
-    headers: dict[str, str] = {}
-    if fetch is not None and fetch.etag:
-        headers["If-None-Match"] = fetch.etag
-    if fetch is not None and fetch.last_modified:
-        headers["If-Modified-Since"] = fetch.last_modified
-    return headers
 
 
 def _fetch_row(item: FetchResult, cycle_id: str | None) -> Fetch:
@@ -118,17 +107,18 @@ def derive_document(body: bytes, content_type: str | None, source: SourceConfig,
 
 
 def new_version(session: Session, source_id: str, document: Document, fetch: Fetch | None,
-                blob_sha256: str | None, previous: Version | None, *, sites: Sequence[Site] = (),
-                context: dict | None = None) -> tuple[Version, Change | None]:
+                blob_sha256: str | None, previous: Version | None, rules: str | None = None, *,
+                sites: Sequence[Site] = (), context: dict | None = None) -> tuple[Version, Change | None]:
     """Add the next version of a source and, if there was one before, the change between them.
 
-    `sites` are the source's volatile sites (masked in the diff); `context` says how the change
-    was established (confirmed by a second fetch, held-back text that persisted)."""
+    `rules` is the extraction rules version that made `document`; `sites` are the source's volatile
+    sites (masked in the diff); `context` says how the change was established (confirmed by a second
+    fetch, held-back text that persisted)."""
     source = session.get(Source, source_id)
     language = (source.language if source else None) or document.language
     version = Version(source_id=source_id, number=(previous.number + 1) if previous else 1,
                       fetch_id=fetch.id if fetch else None, blob_sha256=blob_sha256,
-                      created_at=fetch.fetched_at if fetch else None, **version_fields(document, language))
+                      created_at=fetch.fetched_at if fetch else None, **version_fields(document, language, rules))
     if version.created_at is None:
         del version.created_at
     session.add(version)
@@ -154,11 +144,13 @@ def lock_source(session: Session, source_id: str) -> None:
 
 
 def record_fetch(engine: Engine, item: FetchResult, source: SourceConfig, *, cycle_id: str | None = None,
-                 min_text_chars: int = 200,
-                 claim: Callable[[Session], None] | None = None, gone_after: int = 3) -> RecordResult:
+                 min_text_chars: int = 200, claim: Callable[[Session], None] | None = None, gone_after: int = 3,
+                 archive: Archive | None = None) -> RecordResult:
     """Record one fetch; derive a new version and change when the extracted text differs.
 
     `claim` runs first in the same transaction and may raise AlreadyRecorded to keep nothing.
+    With the `archive`, a previous version made by other extraction rules is re-derived from its raw
+    body before the comparison, so an upgrade of the rules never reports an extractor-only change.
     A suspicious fetch (an error page, a wall, a body that lost most of its text: see
     monitor/fetchcheck.py) is archived and recorded with its reason, never turned into a version.
     """
@@ -169,7 +161,7 @@ def record_fetch(engine: Engine, item: FetchResult, source: SourceConfig, *, cyc
         source_row = session.get(Source, item.source_id)
         found = bool(item.discovered_url) and source_row is not None \
             and source_row.discovered_url != item.discovered_url
-        result = _record(session, fetch, item, source, min_text_chars)
+        result = _record(session, fetch, item, source, min_text_chars, archive)
         status = update_status(session, source_id=item.source_id, outcome=result.outcome, status=item.status,
                                error=result.error, moved_from=item.moved_from if item.moved_to else None,
                                moved_to=item.moved_to, cycle_id=cycle_id, gone_after=gone_after, when=fetch.fetched_at)
@@ -189,8 +181,25 @@ def _same_text(previous: Version, document: Document, sites: Sequence[Site] = ()
     return bool(sites) and masked_sha256(stored, sites) == masked_sha256(document, sites)
 
 
-def _record(session: Session, fetch: Fetch, item: FetchResult, source: SourceConfig,
-            min_text_chars: int) -> RecordResult:
+def rederive(session: Session, version: Version, source: SourceConfig, rules: str, archive: Archive) -> bool:
+    """Re-make a version's document from its raw body with the current rules, in place (same row, same
+    number); False when its body or fetch is not at hand or no longer extracts (it is compared as stored)."""
+    fetch = session.get(Fetch, version.fetch_id) if version.fetch_id is not None else None
+    if version.blob_sha256 is None or fetch is None:
+        return False
+    try:
+        document = derive_document(archive.get(version.blob_sha256), fetch.content_type, source,
+                                   fetch.final_url or fetch.url)
+    except Exception:  # noqa: BLE001  (a missing blob or a parser crash: keep the stored document)
+        return False
+    for key, value in version_fields(document, source.language or document.language, rules).items():
+        setattr(version, key, value)
+    session.add(version)
+    return True
+
+
+def _record(session: Session, fetch: Fetch, item: FetchResult, source: SourceConfig, min_text_chars: int,
+            archive: Archive | None = None) -> RecordResult:
     if item.discovered_url:
         src_row = session.get(Source, item.source_id)
         if src_row is not None:
@@ -204,7 +213,8 @@ def _record(session: Session, fetch: Fetch, item: FetchResult, source: SourceCon
         fetch.error = item.error or "no body"
         session.add(fetch)
         return RecordResult(item.source_id, FetchOutcome.FAILED, fetch.error)
-    _ensure_blob(session, item)
+    if not item.same_body:  # the last good fetch's blob: its row exists
+        _ensure_blob(session, item)
     persisted = None
     if item.suspicious:
         fetch.outcome, fetch.error = FetchOutcome.SUSPICIOUS, item.suspicious
@@ -214,6 +224,17 @@ def _record(session: Session, fetch: Fetch, item: FetchResult, source: SourceCon
         if persisted is None:
             return RecordResult(item.source_id, FetchOutcome.SUSPICIOUS, fetch.error)
         fetch.error = None  # the held-back text persisted: it is the notice now (flagged on the change)
+    if item.extract_error:
+        fetch.outcome, fetch.error = FetchOutcome.FAILED, item.extract_error
+        session.add(fetch)
+        return RecordResult(item.source_id, FetchOutcome.FAILED, fetch.error)
+    rules = rules_version(source.select, source.remove)
+    if item.same_body:  # the last good fetch's body under the same rules: unchanged, nothing to parse
+        previous = latest_version(session, item.source_id)
+        if previous is not None and previous.rules == rules:
+            fetch.outcome = FetchOutcome.UNCHANGED
+            session.add(fetch)
+            return RecordResult(item.source_id, FetchOutcome.UNCHANGED, version_number=previous.number)
     try:
         document = item.document if item.document is not None else \
             derive_document(item.body, item.content_type, source, item.final_url or item.url)
@@ -228,6 +249,8 @@ def _record(session: Session, fetch: Fetch, item: FetchResult, source: SourceCon
         return RecordResult(item.source_id, FetchOutcome.FAILED, fetch.error)
     lock_source(session, item.source_id)
     previous = latest_version(session, item.source_id)
+    if previous is not None and previous.rules != rules and archive is not None:
+        rederive(session, previous, source, rules, archive)
     learned = learn(item.confirm_document, document) if item.confirm_document is not None else []
     sites = merge(load_sites(session, item.source_id), learned)
     remember_sites(session, item.source_id, learned, document, fetch.fetched_at)
@@ -240,7 +263,7 @@ def _record(session: Session, fetch: Fetch, item: FetchResult, source: SourceCon
     session.add(fetch)
     session.flush()
     context = {"confirmed": item.confirm_document is not None or persisted is not None, "persisted": persisted}
-    version, change = new_version(session, item.source_id, document, fetch, fetch.blob_sha256, previous,
+    version, change = new_version(session, item.source_id, document, fetch, fetch.blob_sha256, previous, rules,
                                   sites=sites, context=context)
     return RecordResult(item.source_id, fetch.outcome, version_number=version.number,
                         change_id=change.id if change else None)

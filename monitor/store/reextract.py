@@ -35,7 +35,7 @@ from monitor.archive import Archive, ArchiveError
 from monitor.config import LoadedConfig, SourceConfig
 from monitor.core import ACCEPTED_OUTCOMES, Document
 from monitor.diff import masked_sha256
-from monitor.extract import text_sha256
+from monitor.extract import rules_version, text_sha256
 from monitor.store.derive import change_fields, version_fields
 from monitor.store.models import Change, Fetch, Source, Version
 from monitor.store.record import derive_document
@@ -135,7 +135,8 @@ def _replay(session: Session, archive: Archive, source: SourceConfig, min_text_c
         if derived and (derived[-1].fields["text_sha256"] == text_hash or sites and
                         masked_sha256(derived[-1].document, sites) == masked_sha256(document, sites)):
             continue
-        derived.append(_Derived(document, fetch, version_fields(document, source.language)))
+        derived.append(_Derived(document, fetch, version_fields(document, source.language,
+                                                                   rules_version(source.select, source.remove))))
     return derived
 
 

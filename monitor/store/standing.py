@@ -19,10 +19,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import Column, Text, func
 from sqlmodel import Field, Session, SQLModel, select
 
-from monitor.core import SUCCESS_OUTCOMES, Document, FetchOutcome, Standing, as_utc, iso_utc, utcnow
+from monitor.core import ACCEPTED_OUTCOMES, SUCCESS_OUTCOMES, Document, FetchOutcome, Standing, as_utc, iso_utc, utcnow
 from monitor.diff import masked_sha256
 from monitor.store.models import Fetch, Source, Version
-from monitor.store.volatile import load_sites
+from monitor.store.volatile import sites_by_source
 
 GONE_STATUSES = (404, 410)
 
@@ -55,7 +55,11 @@ class SourceStatus(SQLModel, table=True):
 
 @dataclass(frozen=True)
 class FetchState:
-    """What the spider needs to know about a source before fetching it."""
+    """What the spider needs to know about a source before fetching it.
+
+    `etag`/`last_modified` are the validators of the last good fetch (only when a version exists),
+    sent back as If-None-Match / If-Modified-Since.
+    """
 
     previous_chars: int | None = None
     moved_from: str | None = None
@@ -71,6 +75,23 @@ class FetchState:
             return False
         digest = masked_sha256(document, self.sites)
         return digest != self.comparison_sha256 and digest not in self.alternates
+    etag: str | None = None
+    last_modified: str | None = None
+    good_blob: str | None = None  # sha256 of the last good fetch's body, when a version exists
+    version_rules: str | None = None  # the extraction rules that made the current version
+
+    def same_as_last_good(self, body_sha256: str, rules: str) -> bool:
+        """Is this body the last good fetch's, under the rules that made the current version? Then the
+        fetch is unchanged and nothing needs parsing."""
+        return self.good_blob == body_sha256 and self.version_rules == rules
+
+    def conditional_headers(self) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
 
 
 def status_row(session: Session, source_id: str) -> SourceStatus:
@@ -115,20 +136,53 @@ def update_status(session: Session, *, source_id: str, outcome: str, status: int
     return row
 
 
+def _comparison_sha256(session: Session, version_id: int | None, text_hash: str | None, sites: tuple) -> str | None:
+    """What the current version compares as: its stored hash, or (volatile sites known) its masked text's."""
+    if version_id is None:
+        return None
+    if not sites:
+        return text_hash
+    return masked_sha256(Document.from_json(session.get(Version, version_id).document_json), sites)
+
+
+def fetch_states(session: Session, source_ids: list[str] | None = None) -> dict[str, FetchState]:
+    """Every source's FetchState (or the named ones') in one query: a cycle reads them all at once.
+
+    The latest version and the last good fetch are correlated sub-queries over the indexed
+    source_id columns, so the cost is one round trip however many sources there are.
+    """
+    last_version = (select(Version.id).where(Version.source_id == Source.id).order_by(Version.number.desc())
+                    .limit(1).correlate(Source).scalar_subquery())
+    last_good = (select(Fetch.id).where(Fetch.source_id == Source.id, Fetch.outcome.in_(tuple(ACCEPTED_OUTCOMES)))
+                 .order_by(Fetch.id.desc()).limit(1).correlate(Source).scalar_subquery())
+    query = (select(Source.id, Source.discovered_url, SourceStatus.moved_from, SourceStatus.moved_to,
+                    SourceStatus.alternating_json, Version.id, Version.chars, Version.rules, Version.text_sha256,
+                    Fetch.etag, Fetch.last_modified, Fetch.blob_sha256)
+             .select_from(Source).outerjoin(SourceStatus, SourceStatus.source_id == Source.id)
+             .outerjoin(Version, Version.id == last_version).outerjoin(Fetch, Fetch.id == last_good))
+    if source_ids is not None and len(source_ids) <= 500:
+        query = query.where(Source.id.in_(source_ids))
+    wanted = set(source_ids) if source_ids is not None else None
+    states = {}
+    sites_of = sites_by_source(session)
+    for (sid, discovered, moved_from, moved_to, alternating, version_id, chars, rules, text_hash, etag, modified,
+         blob) in session.exec(query):
+        if wanted is not None and sid not in wanted:
+            continue
+        versioned = version_id is not None
+        sites = tuple(sites_of.get(sid, ()))
+        states[sid] = FetchState(previous_chars=chars if versioned else None, moved_from=moved_from,
+                                 moved_to=moved_to, discovered_url=discovered, etag=etag if versioned else None,
+                                 last_modified=modified if versioned else None, good_blob=blob if versioned else None,
+                                 version_rules=rules, sites=sites,
+                                 comparison_sha256=_comparison_sha256(session, version_id, text_hash, sites),
+                                 alternates=tuple(json.loads(alternating)["hashes"]) if alternating else ())
+    return states
+
+
 def fetch_state(session: Session, source_id: str) -> FetchState:
-    """The source's last good size, its move (if any), its discovered address and what its current
-    text compares as (volatile sites masked)."""
-    version = session.exec(select(Version).where(Version.source_id == source_id)
-                           .order_by(Version.number.desc()).limit(1)).first()
-    row = session.get(SourceStatus, source_id)
-    source = session.get(Source, source_id)
-    sites = tuple(load_sites(session, source_id))
-    comparison = masked_sha256(Document.from_json(version.document_json), sites) if version else None
-    return FetchState(previous_chars=version.chars if version else None,
-                      moved_from=row.moved_from if row else None, moved_to=row.moved_to if row else None,
-                      discovered_url=source.discovered_url if source else None, comparison_sha256=comparison,
-                      sites=sites, alternates=tuple(json.loads(row.alternating_json)["hashes"])
-                      if row and row.alternating_json else ())
+    """One source's FetchState (worker mode reads it per claimed source)."""
+    return fetch_states(session, [source_id]).get(source_id, FetchState())
 
 
 def source_problems(session: Session) -> list[dict]:

@@ -47,6 +47,14 @@ def _site(row: VolatileSite) -> Site:
     return Site((left[0], left[1]), row.right, row.max_len, row.digits)
 
 
+def sites_by_source(session: Session) -> dict[str, list[Site]]:
+    """Every source's volatile sites in one query (a cycle reads them all at once)."""
+    found: dict[str, list[Site]] = {}
+    for row in session.exec(select(VolatileSite).order_by(VolatileSite.id)).all():
+        found.setdefault(row.source_id, []).append(_site(row))
+    return found
+
+
 def load_sites(session: Session, source_id: str) -> list[Site]:
     rows = session.exec(select(VolatileSite).where(VolatileSite.source_id == source_id)
                         .order_by(VolatileSite.id)).all()
