@@ -10,6 +10,7 @@ by the BeautifulSoup extractor before the lxml one replaced it, so the test keep
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import random
@@ -80,8 +81,12 @@ def _sha(text: str) -> str:
 
 
 def fingerprint(document: Document) -> dict:
-    """What must stay equal: the whole document, its heading paths, its compared text, its size."""
-    return {"document": _sha(document.to_json()), "text_sha256": text_sha256(document),
+    """What must stay equal: the whole document, its heading paths, its compared text, its size.
+
+    `page_language` (the page's own lang attribute, added after the freeze for the date finder) is
+    left out of the whole-document hash; tests/test_dates_languages.py covers it."""
+    frozen_fields = dataclasses.replace(document, page_language=None)
+    return {"document": _sha(frozen_fields.to_json()), "text_sha256": text_sha256(document),
             "heading_paths": _sha(json.dumps([b.heading_path for b in document.blocks], ensure_ascii=False)),
             "blocks": len(document.blocks)}
 
