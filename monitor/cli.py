@@ -262,6 +262,10 @@ main.add_command(_diff_command)
 from monitor.cli_reextract import reextract as _reextract_command  # noqa: E402
 
 main.add_command(_reextract_command)
+from monitor import cli_sources  # noqa: E402
+
+for _command in cli_sources.COMMANDS:
+    main.add_command(_command)
 
 
 def entrypoint() -> None:

@@ -31,6 +31,11 @@ DEFAULT_CONFIG_NAME = "noticewatch.toml"
 CONFIG_ENV = "NOTICEWATCH_CONFIG"
 
 
+# The languages the date finder and the labels know; a source's `language` must be one of them
+# (a region suffix such as "nl-BE" is fine).
+LANGUAGES = {"nl": "Dutch", "en": "English", "de": "German", "fr": "French"}
+
+
 class ConfigError(Exception):
     """A configuration problem, already phrased as one line: `file: key: problem`."""
 
@@ -70,10 +75,19 @@ class SourceConfig(_Strict):
     obey_robots: bool = True
     render: Literal["http", "browser"] = "http"
     schedule: str | None = None  # cron expression or "every 6h"; default: [schedule].default
+    paused: bool = False  # `noticewatch pause`: kept in the file and the history, not crawled or expected
 
     _url = field_validator("url", "homepage")(_check_http_url)
     _sel = field_validator("select", "remove")(_check_selectors)
     _schedule = field_validator("schedule")(lambda v: v if v is None else check_schedule(v))
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        if value is not None and value.split("-")[0].lower() not in LANGUAGES:
+            known = ", ".join(f"{code} ({name})" for code, name in LANGUAGES.items())
+            raise ValueError(f"unknown language {value!r} (noticewatch reads {known})")
+        return value
 
     @field_validator("select", "remove", mode="before")
     @classmethod
@@ -84,6 +98,8 @@ class SourceConfig(_Strict):
     def _needs_address(self) -> SourceConfig:
         if not self.url and not self.homepage:
             raise ValueError("needs `url` or `homepage`")
+        if self.url and self.homepage:
+            raise ValueError("give `url` (the notice) or `homepage` (to discover it from), not both")
         return self
 
     @property
@@ -197,10 +213,11 @@ class Config(_Strict):
         check_subscriptions(self.subscription, seen)
         return self
 
-    def sources_named(self, ids: list[str] | tuple[str, ...] | None) -> list[SourceConfig]:
-        """The sources to crawl: all, or the named ones (unknown names are a config error)."""
+    def sources_named(self, ids: list[str] | tuple[str, ...] | None,
+                      include_paused: bool = False) -> list[SourceConfig]:
+        """The sources to crawl: all active ones, or the named ones (unknown names are a config error)."""
         if not ids:
-            return list(self.source)
+            return [s for s in self.source if include_paused or not s.paused]
         known = {s.id: s for s in self.source}
         unknown = [i for i in ids if i not in known]
         if unknown:

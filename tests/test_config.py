@@ -30,6 +30,9 @@ url = "https://acme.example/privacy"
         ("[crawl]\ndelay = -1\n", "crawl.delay", "greater than or equal to 0"),
         ("[storage]\ndatabase = 'not a url'\n", "storage.database", "not a SQLAlchemy database URL"),
         ("[[source]\n", "", "not valid TOML"),
+        (GOOD + 'language = "klingon"\n', "source[0].language",
+         "unknown language 'klingon' (noticewatch reads nl (Dutch), en (English), de (German), fr (French))"),
+        (GOOD + 'homepage = "https://acme.example/"\n', "source[0]", "give `url` (the notice) or `homepage`"),
     ],
 )
 def test_config_errors_are_one_line_with_file_and_key(text, key, problem):
