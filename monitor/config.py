@@ -151,6 +151,9 @@ class WebConfig(_Strict):
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
     stale_after_days: Annotated[float, Field(gt=0)] = 3.0
     templates: str | None = None
+    base_url: str | None = None  # where people reach this browser: links in chat messages and digests
+
+    _base = field_validator("base_url")(lambda v: v if v is None else _check_http_url(v).rstrip("/"))
 
 
 class FrontierConfig(_Strict):

@@ -27,6 +27,7 @@ from monitor.worddiff import inline_text
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TEXT_TEMPLATE, HTML_TEMPLATE, STRINGS = "digest/digest.txt.j2", "digest/digest.html.j2", "digest/strings.toml"
+CHAT_TEMPLATE = "digest/chat.md.j2"
 
 
 @functools.lru_cache(maxsize=8)
@@ -122,6 +123,14 @@ def render(view: DigestView, sub: SubscriptionConfig, user_dir: str | None = Non
     text = env.get_template(TEXT_TEMPLATE).render(context)
     html = env.get_template(HTML_TEMPLATE).render(context)
     return subject, text, html
+
+
+def render_chat(view: DigestView, sub: SubscriptionConfig, user_dir: str | None = None) -> tuple[str, str]:
+    """(title, Markdown body) of the short chat/webhook message: a line per change with its link."""
+    t = Translator(chrome_strings(sub.language, user_dir))
+    context = {"d": view, "s": view.summary, "t": t, "zone": sub.timezone, "subscription": sub}
+    body = template_env(user_dir).get_template(CHAT_TEMPLATE).render(context)
+    return subject_line(view, t), "\n".join(line for line in body.splitlines() if line.strip()) + "\n"
 
 
 def build_message(view: DigestView, sub: SubscriptionConfig, mail: MailConfig | None, *,

@@ -43,6 +43,10 @@ class DigestMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     subscription: str = Field(index=True, max_length=80)
+    # How it leaves (see monitor/digest_channels.py): "email" through SMTP, "notify" through Apprise
+    # to the subscription URL whose `target_key` is `target` (the URL itself holds secrets).
+    channel: str = Field(default="email", max_length=16)
+    target: str | None = Field(default=None, max_length=64)
     message_id: str = Field(unique=True, max_length=250)
     state: str = Field(default=COMPOSED, index=True, max_length=16)
     subject: str = Field(sa_column=Column(Text, nullable=False))
