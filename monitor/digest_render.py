@@ -23,11 +23,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from monitor.config_mail import MailConfig, SubscriptionConfig
 from monitor.digest import DigestView
+from monitor.labels import Labels, load_labels
 from monitor.worddiff import inline_text
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TEXT_TEMPLATE, HTML_TEMPLATE, STRINGS = "digest/digest.txt.j2", "digest/digest.html.j2", "digest/strings.toml"
 CHAT_TEMPLATE = "digest/chat.md.j2"
+LABEL_GROUPS = {"sig": "significance"}  # the templates' short prefixes → labels.toml groups
 
 
 @functools.lru_cache(maxsize=8)
@@ -58,8 +60,9 @@ def chrome_strings(language: str, user_dir: str | None = None) -> dict[str, str]
 class Translator:
     """`t("key", n=3)` formats a chrome string; `_one`/`_many` variants are picked by `n`."""
 
-    def __init__(self, strings: dict[str, str]) -> None:
+    def __init__(self, strings: dict[str, str], labels: Labels | None = None) -> None:
         self.strings = strings
+        self.labels = labels or load_labels("en")
 
     def __call__(self, key: str, **values: object) -> str:
         n = values.get("n")
@@ -68,8 +71,11 @@ class Translator:
         return self.strings.get(key, key).format(**values)
 
     def label(self, prefix: str, value: str) -> str:
-        """The translated name of a kind, flag, state ...; the raw value when there is none."""
-        return self.strings.get(f"{prefix}_{value}", value.replace("_", " "))
+        """The human name of a kind, flag, topic, state ... (labels.toml; a `{prefix}_{value}` string wins)."""
+        return self.strings.get(f"{prefix}_{value}") or self.labels.get(LABEL_GROUPS.get(prefix, prefix), value)
+
+    def topics(self, tags: list[str]) -> str:
+        return " · ".join(self.label("topic", tag) for tag in tags)
 
 
 def wrap(text: str, width: int = 76, indent: str = "") -> str:
@@ -116,7 +122,7 @@ def _instance() -> str:
 def render(view: DigestView, sub: SubscriptionConfig, user_dir: str | None = None) -> tuple[str, str, str]:
     """(subject, text, html) of a digest."""
     env = template_env(user_dir)
-    t = Translator(chrome_strings(sub.language, user_dir))
+    t = Translator(chrome_strings(sub.language, user_dir), load_labels(sub.language, user_dir))
     context = {"d": view, "s": view.summary, "t": t, "zone": sub.timezone, "subscription": sub}
     subject = subject_line(view, t)
     context["subject"] = subject
@@ -127,7 +133,7 @@ def render(view: DigestView, sub: SubscriptionConfig, user_dir: str | None = Non
 
 def render_chat(view: DigestView, sub: SubscriptionConfig, user_dir: str | None = None) -> tuple[str, str]:
     """(title, Markdown body) of the short chat/webhook message: a line per change with its link."""
-    t = Translator(chrome_strings(sub.language, user_dir))
+    t = Translator(chrome_strings(sub.language, user_dir), load_labels(sub.language, user_dir))
     context = {"d": view, "s": view.summary, "t": t, "zone": sub.timezone, "subscription": sub}
     body = template_env(user_dir).get_template(CHAT_TEMPLATE).render(context)
     return subject_line(view, t), "\n".join(line for line in body.splitlines() if line.strip()) + "\n"

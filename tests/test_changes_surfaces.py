@@ -133,7 +133,7 @@ def test_diff_plain_when_piped_coloured_on_a_terminal_and_clear_errors(site, con
     piped = run_cli(config_path, "diff", "ismt")
     assert piped.returncode == 0, piped.stderr
     assert "\x1b[" not in piped.stdout
-    assert "v1 → v2" in piped.stdout and f"date 2020-12-22 → {FUTURE_YEAR}-01-05; date in future" in piped.stdout
+    assert "v1 → v2" in piped.stdout and f"date 2020-12-22 → {FUTURE_YEAR}-01-05; date in the future" in piped.stdout
     assert "{+niet +}zorgvuldig" in piped.stdout and f"[-22-12-2020-]{{+05-01-{FUTURE_YEAR}+}}" in piped.stdout
     assert run_cli(config_path, "diff", "ismt", "1", "2").stdout == piped.stdout
     assert "have the same text" in run_cli(config_path, "diff", "ismt", "2", "2").stdout
