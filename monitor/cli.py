@@ -266,6 +266,9 @@ from monitor import cli_sources  # noqa: E402
 
 for _command in cli_sources.COMMANDS:
     main.add_command(_command)
+from monitor.cli_review import review as _review_command  # noqa: E402
+
+main.add_command(_review_command)
 
 
 def entrypoint() -> None:

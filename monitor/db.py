@@ -15,6 +15,7 @@ from monitor import (  # noqa: F401  (register the tables on SQLModel.metadata)
     fleet_tables,
     models,
     outbox,
+    review,
     search_index,
     source_status,
 )

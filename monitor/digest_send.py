@@ -44,6 +44,7 @@ from monitor.outbox import (
     sendable,
 )
 from monitor.query import change_record, iso_utc
+from monitor.review import unreviewed_counts
 from monitor.source_health import failing_sources
 
 FAULT_ENV = "NOTICEWATCH_DIGEST_FAULT"
@@ -146,7 +147,8 @@ def digest_view(session: Session, loaded: LoadedConfig, sub: SubscriptionConfig,
     records = pending_records(session, sub, since)
     failing = failing_sources(session, subscription_sources(loaded, sub), sub.failing_after)
     base_url = (loaded.config.mail.base_url if loaded.config.mail else None) or loaded.config.web.base_url
-    return build_digest(sub, records, failing, now=now, since=since, base_url=base_url)
+    open_reviews = sum(unreviewed_counts(session, subscription_sources(loaded, sub)).values())
+    return build_digest(sub, records, failing, now=now, since=since, base_url=base_url, unreviewed=open_reviews)
 
 
 def preview(engine: Engine, loaded: LoadedConfig, sub: SubscriptionConfig, now: datetime) -> EmailMessage:
