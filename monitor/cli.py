@@ -269,6 +269,9 @@ for _command in cli_sources.COMMANDS:
 from monitor.cli_review import review as _review_command  # noqa: E402
 
 main.add_command(_review_command)
+from monitor.cli_locks import unlock as _unlock_command  # noqa: E402
+
+main.add_command(_unlock_command)
 
 
 def entrypoint() -> None:
