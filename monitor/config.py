@@ -194,6 +194,12 @@ class ScheduleConfig(_Strict):
         return value
 
 
+class LogConfig(_Strict):
+    """How much noticewatch and Scrapy say on stderr (`-v` and `--log-level` override it per command)."""
+
+    level: Literal["quiet", "error", "warning", "info", "debug"] = "quiet"
+
+
 class Config(_Strict):
     """The whole file."""
 
@@ -202,6 +208,7 @@ class Config(_Strict):
     web: WebConfig = WebConfig()
     frontier: FrontierConfig | None = None
     schedule: ScheduleConfig = ScheduleConfig()
+    log: LogConfig = LogConfig()
     source: list[SourceConfig] = []
     mail: MailConfig | None = None
     subscription: list[SubscriptionConfig] = []

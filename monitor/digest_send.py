@@ -39,6 +39,7 @@ from monitor.outbox import (
     DigestSubscription,
     as_utc,
     claim,
+    due_now,
     mark_failed,
     mark_sent,
     sendable,
@@ -151,11 +152,20 @@ def digest_view(session: Session, loaded: LoadedConfig, sub: SubscriptionConfig,
     return build_digest(sub, records, failing, now=now, since=since, base_url=base_url, unreviewed=open_reviews)
 
 
+# Without any [[subscription]], `digest preview` shows every change so far as this subscription would.
+EVERYTHING = SubscriptionConfig(name="everything", to=["preview@noticewatch.invalid"], frequency="immediate",
+                                min_significance="minor")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def preview(engine: Engine, loaded: LoadedConfig, sub: SubscriptionConfig, now: datetime) -> EmailMessage:
-    """The e-mail the subscription would get now from its pending changes; nothing is recorded."""
+    """The e-mail the subscription would get now from its pending changes; nothing is recorded.
+
+    `EVERYTHING` (no subscription configured) previews every change ever detected.
+    """
     with Session(engine) as session:
         state = session.get(DigestSubscription, sub.name)
-        since = as_utc(state.since) if state else first_since(sub, now)
+        since = EPOCH if sub is EVERYTHING else (as_utc(state.since) if state else first_since(sub, now))
         view = digest_view(session, loaded, sub, now, since)
     return build_message(view, sub, loaded.config.mail, user_dir=_templates_dir(loaded))
 
@@ -243,9 +253,14 @@ def due_subscriptions(loaded: LoadedConfig, engine: Engine, now: datetime) -> li
 
 
 def send_outbox(engine: Engine, loaded: LoadedConfig, now: datetime, names: list[str] | None = None,
-                report: DigestReport | None = None) -> DigestReport:
-    """Send every message that is due for an attempt; failures stay in the outbox with backoff."""
+                report: DigestReport | None = None, retry_now: bool = False) -> DigestReport:
+    """Send every message that is due for an attempt; failures stay in the outbox with backoff.
+
+    `retry_now` (`digest send --now`): messages waiting out their backoff are due at once.
+    """
     report = report or DigestReport()
+    if retry_now:
+        due_now(engine, now, names)
     channels = Channels(loaded, require_mail)
     lease = loaded.config.mail.sending_lease if loaded.config.mail else DEFAULT_LEASE
     wanted = set(names) if names else None
@@ -276,11 +291,11 @@ def send_outbox(engine: Engine, loaded: LoadedConfig, now: datetime, names: list
 
 
 def send_due_digests(loaded: LoadedConfig, engine: Engine, now: datetime | None = None,
-                     names: list[str] | None = None) -> DigestReport:
+                     names: list[str] | None = None, retry_now: bool = False) -> DigestReport:
     """Compose what is due, then send the outbox (new digests and earlier failures alike)."""
     now = now or datetime.now(UTC)
     if any(sub.to for sub in subscriptions_named(loaded, names)):
         require_mail(loaded)
     report = compose_due(engine, loaded, now, names)
-    return send_outbox(engine, loaded, now, names, report)
+    return send_outbox(engine, loaded, now, names, report, retry_now=retry_now)
 

@@ -161,3 +161,14 @@ def outbox_messages(session: Session, *, subscription: str | None = None, includ
     if not include_sent:
         query = query.where(DigestMessage.state != SENT)
     return list(session.exec(query.order_by(DigestMessage.id.desc()).limit(limit)))
+
+
+def due_now(engine: Engine, now: datetime, subscriptions: list[str] | None = None) -> int:
+    """Make composed messages waiting out their backoff due at `now` (`digest send --now`); returns how many."""
+    query = update(DigestMessage).where(DigestMessage.state == COMPOSED, DigestMessage.next_attempt_at > now)
+    if subscriptions:
+        query = query.where(DigestMessage.subscription.in_(subscriptions))
+    with Session(engine) as session:
+        count = session.exec(query.values(next_attempt_at=now)).rowcount
+        session.commit()
+    return count
