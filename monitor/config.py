@@ -19,6 +19,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -145,11 +146,13 @@ class CrawlConfig(_Strict):
 
 
 class WebConfig(_Strict):
-    """`noticewatch serve`: where it listens, when a notice counts as stale, a template override folder."""
+    """`noticewatch serve`: where it listens, a template override folder, the address people use.
+
+    When a notice counts as stale is `[schedule] stale_after`, for the web overview and `status` alike.
+    """
 
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
-    stale_after_days: Annotated[float, Field(gt=0)] = 3.0
     templates: str | None = None
     base_url: str | None = None  # where people reach this browser: links in chat messages and digests
 
@@ -212,6 +215,12 @@ class Config(_Strict):
     source: list[SourceConfig] = []
     mail: MailConfig | None = None
     subscription: list[SubscriptionConfig] = []
+    # Lines for the user about old keys that still work (see `_deprecated_keys`); printed once per command.
+    _deprecations: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def deprecations(self) -> list[str]:
+        return list(self._deprecations)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Config:
@@ -273,14 +282,33 @@ def _format_location(loc: tuple) -> str:
     return out
 
 
+def _deprecated_keys(data: dict, origin: str) -> list[str]:
+    """Rewrite keys that were replaced into their successors; one line for the user per old key."""
+    notes = []
+    web, schedule = data.get("web"), data.get("schedule")
+    if isinstance(web, dict) and "stale_after_days" in web:
+        days = web.pop("stale_after_days")
+        if isinstance(schedule, dict) and "stale_after" in schedule:
+            notes.append(f"{origin}: web.stale_after_days is deprecated and ignored: [schedule] stale_after is set")
+        else:
+            if isinstance(days, int | float) and not isinstance(days, bool):
+                data.setdefault("schedule", {})["stale_after"] = float(days) * 86400
+            notes.append(f"{origin}: web.stale_after_days is deprecated: write [schedule] stale_after = "
+                         f'"{days}d" (one setting for the web overview and `status`)')
+    return notes
+
+
 def parse_config(text: str, origin: str = DEFAULT_CONFIG_NAME) -> Config:
     """Parse and validate TOML text; raise ConfigError with a one-line message on any problem."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{origin}: not valid TOML: {exc}") from None
+    notes = _deprecated_keys(data, origin)
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
+        config._deprecations.extend(notes)
+        return config
     except ValidationError as exc:
         err = exc.errors()[0]
         key = _format_location(tuple(err.get("loc", ())))
