@@ -53,6 +53,7 @@ def setup_logging(level: int = logging.INFO) -> None:
     """Send every logger's records to stderr as logfmt lines."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(LogfmtFormatter())
+    handler.setLevel(level)  # Scrapy lowers the root logger's level when it starts; the handler keeps ours
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
