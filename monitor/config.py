@@ -259,6 +259,12 @@ class LoadedConfig:
     def sources(self) -> list[SourceConfig]:
         return list(self.config.source)
 
+    def require_sources(self) -> None:
+        """Commands that crawl or report on sources: a file without any is a configuration error."""
+        if not self.config.source:
+            raise ConfigError(f"{self.path or DEFAULT_CONFIG_NAME}: source: no [[source]] table: nothing to watch "
+                              "(add one with `noticewatch add URL`)")
+
 
 def _absolute_sqlite(url: str, base: Path) -> str:
     """Relative SQLite paths are relative to the config file, not to wherever the command runs."""
