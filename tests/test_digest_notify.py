@@ -10,15 +10,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from click.testing import CliRunner
-from digest_support import SMTPServer, record_failures, seed_history, write_config
 from sqlmodel import Session, select
 
-from monitor.cli import main
+from monitor.cli.main import main
 from monitor.config import ConfigError, load_config
-from monitor.db import open_db
-from monitor.digest_send import send_due_digests
-from monitor.notify import MESSAGE_ID_HEADER
-from monitor.outbox import DigestEntry, DigestMessage
+from monitor.digest import send_due_digests
+from monitor.digest.notify import MESSAGE_ID_HEADER
+from monitor.store import DigestEntry, DigestMessage, open_db
+from tests.support import SMTPServer
+from tests.support.digest import record_failures, seed_history
+from tests.support.smtp import write_config
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 

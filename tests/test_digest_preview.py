@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import run_cli
-from digest_support import SUBSCRIPTION_TOML, Handler, SMTPServer, seed_history, write_config
 
 from monitor.config import load_config
-from monitor.db import open_db
+from monitor.store import open_db
+from tests.support import SUBSCRIPTION_TOML, SMTPServer, run_cli
+from tests.support.digest import seed_history
+from tests.support.smtp import Handler, write_config
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 TWO = SUBSCRIPTION_TOML + """

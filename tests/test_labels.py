@@ -5,18 +5,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from digest_support import SEED_EDITS
 
-from monitor.config_mail import SubscriptionConfig
-from monitor.diff import CHANGE_KINDS, FLAG_NAMES, SIGNIFICANCE_LEVELS
+from monitor.config import SubscriptionConfig
+from monitor.core import SIGNIFICANCE_ORDER
+from monitor.core.labels import LANGUAGES, load_labels
+from monitor.diff import CHANGE_KINDS, FLAG_NAMES
+from monitor.diff.topics import topic_names
 from monitor.digest import build_digest
-from monitor.digest_render import render
-from monitor.labels import LANGUAGES, load_labels
-from monitor.render import change_text_lines
-from monitor.topics import topic_names
+from monitor.digest.render import render
+from monitor.store import change_text_lines
+from tests.support.digest import SEED_EDITS
 
-GROUPS = {"kind": CHANGE_KINDS, "significance": SIGNIFICANCE_LEVELS, "flag": FLAG_NAMES, "topic": topic_names(),
-          "state": ("failed", "gone", "moved", "suspicious")}
+GROUPS = {"kind": CHANGE_KINDS, "significance": [str(s) for s in SIGNIFICANCE_ORDER], "flag": FLAG_NAMES,
+          "topic": topic_names(), "state": ("failing", "gone", "moved", "suspicious")}
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.timespec import local_iso, parse_moment
+from monitor.config import local_iso, parse_moment
 
 AMS = ZoneInfo("Europe/Amsterdam")
 

@@ -15,10 +15,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from monitor.db import open_db
-from monitor.lock import holders, lock_name
-from monitor.models import Fetch
-from tests.conftest import REPO, run_cli
+from monitor.store import Fetch, open_db
+from monitor.store.lock import holders, lock_name
+from tests.support import REPO, run_cli
 
 
 def test_a_clean_cycle_writes_nothing_to_stderr(config_path):

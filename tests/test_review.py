@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from click.testing import CliRunner
-from digest_support import seed_history, write_config
 from sqlmodel import Session
 
-from monitor.cli import main
+from monitor.cli.main import main
 from monitor.config import load_config
-from monitor.db import open_db
-from monitor.review import reviews_for, unreviewed_counts
-from tests.conftest import run_cli
+from monitor.store import open_db, reviews_for, unreviewed_counts
+from tests.support import run_cli
+from tests.support.digest import seed_history
+from tests.support.smtp import write_config
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
@@ -56,10 +56,9 @@ def test_review_of_an_unknown_change_is_one_line_and_the_reviewer_comes_from_the
 
 
 def test_the_digest_says_how_many_changes_are_still_unreviewed(tmp_path, db_url):
-    from digest_support import SUBSCRIPTION_TOML
-
-    from monitor.digest_send import preview
-    from monitor.review import mark_reviewed
+    from monitor.digest import preview
+    from monitor.store import mark_reviewed
+    from tests.support import SUBSCRIPTION_TOML
 
     path = write_config(tmp_path / "noticewatch.toml", db_url, None, subscriptions=SUBSCRIPTION_TOML)
     loaded = load_config(path)

@@ -8,7 +8,7 @@ import sys
 import time
 import urllib.request
 
-from tests.conftest import REPO, run_cli
+from tests.support import REPO, run_cli
 
 
 def test_serve_on_a_busy_port_is_one_line_and_never_claims_to_serve(tmp_path):

@@ -11,11 +11,10 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.cli import main
-from monitor.config import load_config, parse_config
-from monitor.config_edit import SourcesFile
-from monitor.schedule import SOURCE_JOB_PREFIX, SchedulePlan
-from tests.conftest import run_cli
+from monitor.cli.main import main
+from monitor.config import SourcesFile, load_config, parse_config
+from monitor.schedule.plan import SOURCE_JOB_PREFIX, SchedulePlan
+from tests.support import run_cli
 
 HAND_WRITTEN = """\
 # Our notices. Keep this comment.

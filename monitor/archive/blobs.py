@@ -1,0 +1,82 @@
+"""Raw snapshot archive: every fetched body, content-addressed by sha256, gzip-compressed, stored once.
+
+Layout under the snapshots directory (see snapshots/README.md):
+    blobs/<first two hex>/<next two hex>/<sha256>.gz
+A blob is written to a temporary file in the same directory, fsynced and renamed into place, so a
+crash never leaves a half-written file under its final name; the database refers to a blob only
+after `put` returned.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from monitor.core import ArchivedBody
+
+
+class ArchiveError(Exception):
+    """The archive cannot be read or written (permissions, disk full, corrupt blob)."""
+
+
+class Archive:
+    """A directory of compressed, content-addressed raw bodies."""
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+
+    def path_for(self, sha256: str) -> Path:
+        return self.root / "blobs" / sha256[:2] / sha256[2:4] / f"{sha256}.gz"
+
+    def put(self, body: bytes) -> ArchivedBody:
+        """Store `body` unless an identical body is already stored; atomic."""
+        digest = hashlib.sha256(body).hexdigest()
+        target = self.path_for(digest)
+        if target.exists():
+            return ArchivedBody(digest, len(body), target.stat().st_size, created=False)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(gzip.compress(body, compresslevel=6, mtime=0))
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp_name, target)
+            except BaseException:
+                Path(tmp_name).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise ArchiveError(f"cannot write snapshot {target}: {exc}") from exc
+        return ArchivedBody(digest, len(body), target.stat().st_size, created=True)
+
+    def get(self, sha256: str) -> bytes:
+        """Return the raw body; verify it still hashes to its name."""
+        path = self.path_for(sha256)
+        try:
+            body = gzip.decompress(path.read_bytes())
+        except FileNotFoundError:
+            raise ArchiveError(f"snapshot {sha256} is missing from {self.root}") from None
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise ArchiveError(f"snapshot {sha256} cannot be read: {exc}") from exc
+        if hashlib.sha256(body).hexdigest() != sha256:
+            raise ArchiveError(f"snapshot {sha256} is corrupt (hash mismatch)")
+        return body
+
+    def exists(self, sha256: str) -> bool:
+        return self.path_for(sha256).exists()
+
+    def check_writable(self) -> None:
+        """Fail early with a clear message if the archive directory cannot be used."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.root, prefix=".probe-"):
+                pass
+        except OSError as exc:
+            raise ArchiveError(f"snapshots directory {self.root} is not writable: {exc}") from exc
+
+    def blob_count(self) -> int:
+        return sum(1 for _ in (self.root / "blobs").glob("*/*/*.gz")) if (self.root / "blobs").exists() else 0
