@@ -45,7 +45,6 @@ class CycleSummary:
         out = [f"cycle {self.cycle_id}: {self.sources} sources, {self.fetched} fetched, "
                f"{self.unchanged} unchanged, {self.changed} changed, {self.new} new, {len(self.failed)} failed, "
                f"{len(self.suspicious)} suspicious"]
-        out += [f"  failed {source_id}: {reason}" for source_id, reason in sorted(self.failed.items())]
         out += [f"  suspicious {source_id}: {reason} (last good version kept)"
                 for source_id, reason in sorted(self.suspicious.items())]
         out += [f"  notice gone {source_id}: {reason}" for source_id, reason in sorted(self.gone.items())]
@@ -57,11 +56,8 @@ class CycleSummary:
         return out
 
     def problem_lines(self) -> list[str]:
-        """One `source: reason` line per source that needs a look, for stderr (a clean cycle has none)."""
-        return ([f"{source_id}: {reason}" for source_id, reason in sorted(self.failed.items())]
-                + [f"{source_id}: suspicious fetch, last good version kept: {reason}"
-                   for source_id, reason in sorted(self.suspicious.items())]
-                + [f"{source_id}: notice gone: {reason}" for source_id, reason in sorted(self.gone.items())])
+        """One `source: reason` line per failed source, for stderr (a clean cycle has none)."""
+        return [f"{source_id}: {reason}" for source_id, reason in sorted(self.failed.items())]
 
     def to_dict(self) -> dict:
         return {"cycle_id": self.cycle_id, "sources": self.sources, "fetched": self.fetched,
