@@ -13,7 +13,7 @@ from datetime import UTC, datetime, tzinfo
 import click
 
 from monitor.config import ConfigError, LoadedConfig, load_config, parse_moment, parse_timezone
-from monitor.core import ExitCode, configure_logging
+from monitor.core import ExitCode, Labels, configure_logging, load_labels
 from monitor.store import StorageError, open_db
 
 EXIT_NOT_FOUND, EXIT_CONFIG, EXIT_STORAGE = ExitCode.NOT_FOUND, ExitCode.CONFIG, ExitCode.STORAGE
@@ -55,6 +55,13 @@ class Context:
     def zone(self) -> tzinfo:
         """The configured time zone ([schedule] timezone): how people mean dates and read times."""
         return parse_timezone(self.loaded.config.schedule.timezone)
+
+    @property
+    def labels(self) -> Labels:
+        """Human labels in the configured language ([web] language), the user's labels.toml first."""
+        web = self.loaded.config.web
+        user = str(self.loaded.base_dir / web.templates) if web.templates else None
+        return load_labels(web.language, user)
 
     def require_sources(self) -> None:
         try:

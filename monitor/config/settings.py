@@ -154,6 +154,7 @@ class WebConfig(_Strict):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
     templates: str | None = None
+    language: Literal["en", "nl"] = "en"  # of the labels in pages and terminal output (digests: per subscription)
     base_url: str | None = None  # where people reach this browser: links in chat messages and digests
 
     _base = field_validator("base_url")(lambda v: v if v is None else _check_http_url(v).rstrip("/"))
