@@ -41,7 +41,8 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     stale_after = dt.timedelta(seconds=loaded.config.schedule.stale_after)
     settings = WebSettings(archive=Archive(loaded.snapshots_dir), stale_after=stale_after,
                            templates=templates, credentials=credentials, index_on_start=True,
-                           fleet=_fleet_view(ctx))
+                           fleet=_fleet_view(ctx), language=web.language,
+                           timezone=loaded.config.schedule.timezone)
     app = create_app(ctx.engine, settings)
     sock = _listen(host, port)  # before saying "serving": a busy port is one line, not a traceback
     click.echo(f"noticewatch: serving http://{host}:{sock.getsockname()[1]}/ (read-only; Ctrl-C stops)", err=True)
