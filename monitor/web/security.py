@@ -90,12 +90,13 @@ def csrf_token(credentials: Credentials, reviewer: str, change_id: int) -> str:
 
 
 def same_origin(headers: Mapping[str, str]) -> bool:
-    """A browser's own form: Sec-Fetch-Site (when sent) same-origin, Origin (when sent) our host."""
+    """A browser's own form. Sec-Fetch-Site (every current browser sends it) must say same-origin; without
+    it, an Origin must be our host. `Origin: null` is what our no-referrer policy makes browsers send."""
     site = headers.get("sec-fetch-site")
-    if site not in (None, "same-origin", "none"):
-        return False
-    origin, host = headers.get("origin"), headers.get("host")
-    return origin is None or urlsplit(origin).netloc == host
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = headers.get("origin")
+    return origin in (None, "null") or urlsplit(origin).netloc == headers.get("host")
 
 
 def is_loopback(host: str) -> bool:
