@@ -7,7 +7,7 @@ from monitor.store.change_text import change_text_lines
 from monitor.store.db import SCHEMA_LOCK, StorageError, make_engine, open_db, session_scope
 from monitor.store.fleet_tables import CrawlCycle, CycleItem
 from monitor.store.health import FailingSource, failing_sources
-from monitor.store.leader import advisory_lock
+from monitor.store.leader import Leadership, advisory_lock
 from monitor.store.lock import claim_sources, force_release, lock_name
 from monitor.store.migrate import copy_database, copy_snapshots
 from monitor.store.models import READ_INDEXES, Change, Fetch, Source, Version
@@ -54,6 +54,7 @@ from monitor.store.standing import (
 )
 
 __all__ = [
+    "Leadership",
     "MAX_NOTE",
     "ChangeReview",
     "UnknownChange",
