@@ -262,12 +262,14 @@ class Daemon:
             return self._enqueue(picked)
         outcome = self._run_child(["run", "--json", *picked])
         summary = outcome.summary or {}
-        if outcome.exit_code == 0 and summary:
+        stopped = (128 + signal.SIGTERM, 128 + signal.SIGINT)  # `run` stopped by us: its summary still stands
+        if summary and (outcome.exit_code == 0 or outcome.exit_code in stopped):
             failed = summary.get("failed", {})
             log_event(log, "cycle_done", logging.WARNING if failed else logging.INFO, cycle=summary.get("cycle_id"),
                       cycle_no=self.cycles, sources=summary.get("sources"), fetched=summary.get("fetched"),
                       unchanged=summary.get("unchanged"), changed=summary.get("changed"), new=summary.get("new"),
-                      failed=len(failed), skipped=len(summary.get("skipped", {})), duration_s=outcome.duration)
+                      failed=len(failed), skipped=len(summary.get("skipped", {})),
+                      interrupted=len(summary.get("interrupted", {})), duration_s=outcome.duration)
             for source_id, reason in sorted(failed.items()):
                 log_event(log, "source_failed", logging.WARNING, cycle=summary.get("cycle_id"), source=source_id,
                           reason=reason)
