@@ -71,11 +71,11 @@ class Context:
 
     def source_ids(self, ids: list[str] | tuple[str, ...]) -> list[str]:
         """The named sources, checked against the file: a typo is one line and exit 2, never "no changes"."""
-        try:
-            return [s.id for s in self.loaded.config.sources_named(list(ids), include_paused=True)]
-        except ConfigError as exc:
-            fail(str(exc), EXIT_CONFIG)
-            raise
+        known = [s.id for s in self.loaded.sources]
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            fail(f"unknown source id(s): {', '.join(unknown)} (known: {', '.join(known) or 'none'})", EXIT_CONFIG)
+        return list(ids)
 
     @property
     def engine(self):
