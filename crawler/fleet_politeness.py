@@ -38,7 +38,7 @@ class FleetSlotMiddleware:
     def from_crawler(cls, crawler) -> FleetSlotMiddleware:
         loaded = config_from_settings(crawler.settings)
         if loaded.config.frontier is None:
-            raise NotConfigured("no [frontier]: Scrapy's per-process slots are enough")
+            raise NotConfigured  # no [frontier]: Scrapy's per-process slots are enough (no warning for that)
         crawl = loaded.config.crawl
         return cls(Frontier.from_config(loaded.config.frontier), crawl.delay, crawl.timeout)
 

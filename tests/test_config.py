@@ -30,6 +30,9 @@ url = "https://acme.example/privacy"
         ("[crawl]\ndelay = -1\n", "crawl.delay", "greater than or equal to 0"),
         ("[storage]\ndatabase = 'not a url'\n", "storage.database", "not a SQLAlchemy database URL"),
         ("[[source]\n", "", "not valid TOML"),
+        (GOOD + 'language = "klingon"\n', "source[0].language",
+         "unknown language 'klingon' (noticewatch reads nl (Dutch), en (English), de (German), fr (French))"),
+        (GOOD + 'homepage = "https://acme.example/"\n', "source[0]", "give `url` (the notice) or `homepage`"),
     ],
 )
 def test_config_errors_are_one_line_with_file_and_key(text, key, problem):
@@ -88,3 +91,13 @@ def test_storage_error_exits_3_and_names_the_database(tmp_path: Path):
     result = run_cli(config, "changes")
     assert result.returncode == 3
     assert "database" in result.stderr and result.stderr.strip().count("\n") == 0
+
+
+def test_web_stale_after_days_is_the_one_stale_after_setting_with_a_deprecation_line():
+    old = parse_config("[web]\nstale_after_days = 5\n", "my.toml")
+    assert old.schedule.stale_after == 5 * 86400
+    assert old.deprecations == ['my.toml: web.stale_after_days is deprecated: write [schedule] stale_after = "5d" '
+                                "(one setting for the web overview and `status`)"]
+    both = parse_config('[web]\nstale_after_days = 5\n[schedule]\nstale_after = "1d"\n', "my.toml")
+    assert both.schedule.stale_after == 86400 and "deprecated and ignored" in both.deprecations[0]
+    assert parse_config('[schedule]\nstale_after = "1d"\n').deprecations == []

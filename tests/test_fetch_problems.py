@@ -49,9 +49,10 @@ def _run(config: Path) -> tuple[dict, str]:
 
 
 def _run_text(config: Path) -> str:
+    """What a cron mail shows: the summary, then one `source: reason` line per failed source."""
     result = run_cli(config, "run")
     assert result.returncode == 0, result.stderr
-    return result.stdout
+    return result.stdout + result.stderr
 
 
 def _versions(config: Path, source_id: str) -> int:
@@ -128,9 +129,9 @@ def test_notice_gone_is_reported_once_after_n_cycles_of_404(tmp_path, db_url):
         _run(config)
         page.status = 404
         first, second, third = _run_text(config), _run_text(config), _run_text(config)
-        assert "failed cetit: HTTP 404" in first and "notice gone" not in first
+        assert "cetit: HTTP 404" in first and "notice gone" not in first
         assert "notice gone cetit: HTTP 404 on 2 consecutive cycles" in second
-        assert "notice gone" not in third and "failed cetit" in third
+        assert "notice gone" not in third and "cetit: HTTP 404" in third
         page.status = 200
         summary, _ = _run(config)
         assert summary["unchanged"] == 1

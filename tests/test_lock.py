@@ -132,3 +132,45 @@ def test_a_killed_runs_locks_expire(engine, site, tmp_path, db_url):
     result = run_cli(fast, "run", "--source", "cetit", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["fetched"] == 1
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_lock_of_a_dead_process_on_this_host_is_taken_over_at_once(engine):
+    import socket
+
+    from monitor.store.lock import force_release, owner_is_dead
+
+    host = socket.gethostname()
+    dead, alive, elsewhere = f"{host}:{_dead_pid()}:aaaa", f"{host}:{os.getppid()}:bbbb", "other-host:1:cccc"
+    assert owner_is_dead(dead) and not owner_is_dead(alive) and not owner_is_dead(elsewhere)
+    for name, owner in (("source:a", dead), ("source:b", alive), ("source:c", elsewhere)):
+        assert acquire(engine, name, owner, ttl=600)
+    assert acquire(engine, "source:a", "me", ttl=600)  # the dead holder's lock, long before its TTL
+    assert not acquire(engine, "source:b", "me", ttl=600)  # a live process keeps its lock
+    assert not acquire(engine, "source:c", "me", ttl=600)  # another host: the TTL rule stays
+    dropped = force_release(engine, ["source:c", "source:nosuch"])
+    assert [d.owner for d in dropped] == [elsewhere] and acquire(engine, "source:c", "me", ttl=600)
+    assert sorted(lock.name for lock in force_release(engine)) == ["source:a", "source:b", "source:c"]
+    assert holders(engine, ["source:a", "source:b", "source:c"]) == {}
+
+
+def test_unlock_releases_named_or_all_source_locks_and_refuses_unknown_ids(engine, tmp_path, db_url):
+    from tests.test_sources_edit import HAND_WRITTEN
+
+    config = tmp_path / "noticewatch.toml"
+    config.write_text(HAND_WRITTEN.replace('database = "sqlite:///nw.db"', f'database = "{db_url}"'))
+    assert acquire(engine, lock_name("acme"), "far-host:12:abcd", ttl=600)
+    assert acquire(engine, lock_name("beta"), "far-host:12:abcd", ttl=600)
+    unknown = run_cli(config, "unlock", "nosuch", timeout=60)
+    assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1 and "nosuch" in unknown.stderr
+    one = run_cli(config, "unlock", "acme", timeout=60)
+    assert one.returncode == 0 and one.stdout.startswith("acme: released the lock held by far-host:12:abcd since ")
+    rest = run_cli(config, "unlock", timeout=60)
+    assert rest.returncode == 0 and rest.stdout.startswith("beta: released") and rest.stdout.count("\n") == 1
+    assert run_cli(config, "unlock", timeout=60).stdout == "no source is locked\n"
+    assert holders(engine, [lock_name("acme"), lock_name("beta")]) == {}

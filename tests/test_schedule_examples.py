@@ -83,3 +83,80 @@ def test_systemd_unit_verifies(tmp_path):
     result = subprocess.run(["systemd-analyze", "verify", str(_unit_for_this_machine(tmp_path))],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
+
+
+def _unit() -> configparser.ConfigParser:
+    unit = configparser.ConfigParser(strict=True, interpolation=None)
+    unit.optionxform = str
+    unit.read_string((EXAMPLES / "noticewatch.service").read_text())
+    return unit
+
+
+def test_the_units_command_with_its_paths_and_environment_lands_a_cycle(site, tmp_path):
+    """No systemd: the unit's ExecStart, WorkingDirectory, Environment and ReadWritePaths under a scratch
+    root, the shipped example config for it, and the daemon must crawl, writing only where it may."""
+    import os
+    import signal
+    import time
+
+    from sqlmodel import Session, select
+
+    from monitor.store import Fetch, open_db
+
+    service = _unit()["Service"]
+    root = tmp_path / "root"
+
+    def inside(path: str) -> Path:
+        assert Path(path).is_absolute(), path
+        return root / path.lstrip("/")
+
+    argv = shlex.split(service["ExecStart"])
+    config = inside(argv[argv.index("--config") + 1])
+    writable = [inside(p) for p in service["ReadWritePaths"].split()]
+    workdir = inside(service["WorkingDirectory"])
+    for folder in (config.parent, workdir, *writable):
+        folder.mkdir(parents=True, exist_ok=True)
+    example = (EXAMPLES / "noticewatch.toml").read_text()
+    assert "/var/lib/noticewatch/" in example
+    text = example.replace("/var/lib/noticewatch", str(inside("/var/lib/noticewatch")))
+    text = text.split("[[source]]")[0].replace('default = "0 6 * * *"', 'default = "every 2s"')
+    sources = site.write_config(tmp_path / "sources.toml").read_text().split("[[source]]", 1)[1]
+    config.write_text(text + "[[source]]" + sources)
+    env = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8"}
+    env.update(dict(line.split("=", 1) for line in shlex.split(service.get("Environment", ""))))
+    before = {p for p in root.rglob("*")}
+    args = [str(config) if a == argv[argv.index("--config") + 1] else a for a in argv[1:]]
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", *args], cwd=workdir, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    engine = None
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            db = inside("/var/lib/noticewatch/noticewatch.db")
+            if db.exists():
+                engine = engine or open_db(f"sqlite:///{db}")
+                with Session(engine) as session:
+                    if len(session.exec(select(Fetch)).all()) >= 5:
+                        break
+            assert proc.poll() is None, proc.communicate()[1][-2000:]
+            time.sleep(0.5)
+        else:
+            pytest.fail("no cycle landed within 90 s")
+    finally:
+        proc.send_signal(getattr(signal, service["KillSignal"]))
+        _out, err = proc.communicate(timeout=float(service["TimeoutStopSec"]))
+    assert proc.returncode == 0, err[-2000:]
+    written = {p for p in root.rglob("*")} - before
+    assert written and all(any(w == p or p in w.parents for p in writable) for w in written), \
+        sorted(str(w) for w in written if not any(p in w.parents for p in writable))
+
+
+def test_examples_seeds_refers_to_nothing_outside_the_repository():
+    seeds = REPO / "examples" / "seeds.toml"
+    text = seeds.read_text()
+    for reference in re.findall(r"[\w./-]+\.(?:md|toml|txt|py)\b", text):
+        if reference.startswith(("http", "noticewatch.toml")) or "/" not in reference:
+            continue
+        assert (REPO / reference).exists(), f"examples/seeds.toml names {reference}, which is not in the repository"
+    assert "shared/" not in text and "../" not in text
+    run_cli(seeds, "history", "ismt")  # it loads (the command may find nothing: no database yet)

@@ -32,7 +32,8 @@ def diff(ctx: Context, source_id: str, old_number: int | None, new_number: int |
 
     with Session(ctx.engine) as session:
         if session.get(Source, source_id) is None:
-            fail(f"unknown source {source_id!r}", EXIT_NOT_FOUND)
+            ctx.source_ids([source_id])  # a typo: one line, exit 2
+            fail(f"{source_id}: nothing recorded yet", EXIT_NOT_FOUND)
         if old_number is None:
             versions = list_versions(session, source_id)
             if len(versions) < 2:
@@ -49,7 +50,7 @@ def diff(ctx: Context, source_id: str, old_number: int | None, new_number: int |
         click.echo(json.dumps({"schema": CHANGES_SCHEMA, "changes": [record]}, indent=2, ensure_ascii=False))
         return
     coloured = color == "always" or (color == "auto" and sys.stdout.isatty())
-    for line in change_text_lines(record, width=None, color=coloured):
+    for line in change_text_lines(record, width=None, color=coloured, labels=ctx.labels):
         click.echo(line, color=coloured)
     if not record["clauses"]:
         click.echo(f"  v{old.number} and v{new.number} have the same text")

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import click
 
-from monitor.cli.context import EXIT_CONFIG, EXIT_NOT_FOUND, Context, fail, pass_ctx
+from monitor.cli.context import EXIT_CONFIG, Context, fail, pass_ctx
 from monitor.config import ConfigError
 
 
-def send_and_print(ctx: Context, names: list[str] | None, as_json: bool = False) -> None:
+def send_and_print(ctx: Context, names: list[str] | None, as_json: bool = False, retry_now: bool = False) -> None:
     """Compose and send due digests, printing the report (shared by `digest send` and `run --digest`)."""
     from monitor.digest import send_due_digests
 
     try:
-        report = send_due_digests(ctx.loaded, ctx.engine, datetime.now(UTC), names)
+        report = send_due_digests(ctx.loaded, ctx.engine, datetime.now(UTC), names, retry_now=retry_now)
     except ConfigError as exc:
         fail(str(exc), EXIT_CONFIG)
     if as_json:
@@ -44,24 +44,28 @@ def digest() -> None:
 
 @digest.command()
 @click.option("--subscription", "name", metavar="NAME", help="Only this subscription (default: all).")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Also write the HTML part here.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False),
+              help="Also write the HTML part here (several subscriptions: NAME is added before the suffix).")
 @click.option("--raw", "raw", is_flag=True, help="Print the whole e-mail (headers, both parts) instead of the text.")
 @pass_ctx
 def preview(ctx: Context, name: str | None, html_path: str | None, raw: bool) -> None:
-    """Render what each subscription would get now, without sending or recording anything."""
+    """Render what each subscription would get now, without sending or recording anything.
+
+    Without any [[subscription]] it previews every change detected so far.
+    """
     from email.policy import SMTP
 
+    from monitor.digest import EVERYTHING, subscriptions_named
     from monitor.digest import preview as preview_message
-    from monitor.digest import subscriptions_named
 
     try:
         subs = subscriptions_named(ctx.loaded, [name] if name else None)
     except ConfigError as exc:
         fail(str(exc), EXIT_CONFIG)
     if not subs:
-        fail("no [[subscription]] in the configuration", EXIT_NOT_FOUND)
-    if html_path and len(subs) > 1:
-        fail("--html: name one subscription with --subscription", EXIT_CONFIG)
+        subs = [EVERYTHING]
+        click.echo("(no [[subscription]] configured: a preview of every change so far)\n", err=True)
+    written = []
     for index, sub in enumerate(subs):
         message = preview_message(ctx.engine, ctx.loaded, sub, datetime.now(UTC))
         if index:
@@ -72,16 +76,22 @@ def preview(ctx: Context, name: str | None, html_path: str | None, raw: bool) ->
             click.echo(f"Subject: {message['Subject']}\nTo: {message['To']}\n")
             click.echo(message.get_body(("plain",)).get_content(), nl=False)
         if html_path:
-            Path(html_path).write_text(message.get_body(("html",)).get_content(), encoding="utf-8")
+            path = Path(html_path)
+            target = path if len(subs) == 1 else path.with_name(f"{path.stem}.{sub.name}{path.suffix}")
+            target.write_text(message.get_body(("html",)).get_content(), encoding="utf-8")
+            written.append(str(target))
+    if len(written) > 1:
+        click.echo(f"wrote {', '.join(written)}", err=True)
 
 
 @digest.command()
 @click.option("--subscription", "names", multiple=True, metavar="NAME", help="Only these subscriptions.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--now", "retry_now", is_flag=True, help="Retry failed messages now instead of after their backoff.")
 @pass_ctx
-def send(ctx: Context, names: tuple[str, ...], as_json: bool) -> None:
+def send(ctx: Context, names: tuple[str, ...], as_json: bool, retry_now: bool) -> None:
     """Compose the digests that are due and send the outbox (retrying earlier failures)."""
-    send_and_print(ctx, list(names) or None, as_json)
+    send_and_print(ctx, list(names) or None, as_json, retry_now)
 
 
 @digest.command()

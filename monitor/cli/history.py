@@ -25,7 +25,9 @@ def changes(ctx: Context, source_id: str | None, since: str | None, as_json: boo
 
     from monitor.store import CHANGES_SCHEMA, change_text_lines, list_changes
 
-    since_at = parse_when(since, "--since")
+    if source_id:
+        ctx.source_ids([source_id])
+    since_at = parse_when(since, "--since", ctx.zone, end_of_day=False)
     with Session(ctx.engine) as session:
         records = list_changes(session, source_id=source_id, since=since_at, include_cosmetic=include_cosmetic,
                                min_significance=min_significance)
@@ -36,7 +38,7 @@ def changes(ctx: Context, source_id: str | None, since: str | None, as_json: boo
         click.echo("no changes")
         return
     for record in records:
-        for line in change_text_lines(record, color=sys.stdout.isatty()):
+        for line in change_text_lines(record, color=sys.stdout.isatty(), labels=ctx.labels):
             click.echo(line)
 
 
@@ -49,11 +51,10 @@ def history(ctx: Context, source_id: str, as_json: bool) -> None:
     from sqlmodel import Session
 
     from monitor.core import iso_utc
-    from monitor.store import Source, list_versions
+    from monitor.store import list_versions
 
+    ctx.source_ids([source_id])
     with Session(ctx.engine) as session:
-        if session.get(Source, source_id) is None:
-            fail(f"unknown source {source_id!r}", EXIT_NOT_FOUND)
         versions = list_versions(session, source_id)
     rows = [{"version": v.number, "created_at": iso_utc(v.created_at),
              "chars": v.chars, "blocks": v.block_count, "text_sha256": v.text_sha256,
@@ -76,12 +77,17 @@ def show(ctx: Context, source_id: str, number: int | None, at: str | None) -> No
     """Print a version of a notice as Markdown."""
     from sqlmodel import Session
 
-    from monitor.store import find_version
+    from monitor.config import local_iso
+    from monitor.store import find_version, list_versions
 
-    when = parse_when(at, "--at")
+    ctx.source_ids([source_id])
+    when = parse_when(at, "--at", ctx.zone, end_of_day=True)
     with Session(ctx.engine) as session:
         version = find_version(session, source_id, number=number, at=when)
+        versions = list_versions(session, source_id)
     if version is None:
-        what = f"no version {number}" if number else (f"no version yet at {at}" if at else "no versions")
-        fail(f"{source_id}: {what}", EXIT_NOT_FOUND)
+        exists = (f"versions 1–{versions[-1].number}, the first recorded "
+                  f"{local_iso(versions[0].created_at, ctx.zone)}") if versions else "no versions recorded yet"
+        what = f"no version {number}" if number is not None else (f"no version yet at {at}" if at else "no versions")
+        fail(f"{source_id}: {what} ({exists})", EXIT_NOT_FOUND)
     click.echo(version.markdown, nl=False)

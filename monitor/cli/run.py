@@ -28,6 +28,7 @@ def run(ctx: Context, source_ids: tuple[str, ...], due: bool, as_json: bool, sen
     from monitor.store import claim_sources
 
     loaded = ctx.loaded
+    ctx.require_sources()
     try:
         selected = loaded.config.sources_named(list(source_ids))
     except ConfigError as exc:
@@ -50,9 +51,11 @@ def run(ctx: Context, source_ids: tuple[str, ...], due: bool, as_json: bool, sen
         selected = [s for s in selected if s.id in due_ids]
         if not selected:
             click.echo(json.dumps({"cycle_id": None, "sources": 0}) if as_json else "nothing due")
+    stopped_by = None
     if selected:
-        # Until Scrapy installs its own handlers, SIGTERM unwinds normally so the locks are released.
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+        # Until the cycle installs its own handlers, a signal unwinds normally so the locks are released.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, _exit_on)
         with claim_sources(ctx.engine, [s.id for s in selected], loaded.config.schedule.lock_ttl) as claim:
             if claim.skipped:
                 click.echo(f"noticewatch: {claim.skipped_message()}", err=True)
@@ -65,10 +68,24 @@ def run(ctx: Context, source_ids: tuple[str, ...], due: bool, as_json: bool, sen
         else:
             for line in summary.lines():
                 click.echo(line)
+        for line in summary.problem_lines():
+            click.echo(line, err=True)
+        stopped_by = summary.stopped_by
+    if stopped_by is not None:
+        name = signal.Signals(stopped_by).name
+        click.echo(f"noticewatch: interrupted by {name}: {len(summary.interrupted)} source(s) not fetched, "
+                   "recorded as interrupted; locks released", err=True)
+        sys.exit(128 + stopped_by)
     if send_digests:
         from monitor.cli.digest import send_and_print
 
         send_and_print(ctx, None)
+
+
+def _exit_on(signum: int, _frame) -> None:
+    """Before and after the crawl: leave through the normal unwinding (locks released), 128 + signal."""
+    click.echo(f"noticewatch: interrupted by {signal.Signals(signum).name}", err=True)
+    sys.exit(128 + signum)
 
 
 def _crawl(loaded: LoadedConfig, source_ids: list[str], as_json: bool):

@@ -28,6 +28,7 @@ def daemon(ctx: Context, verbose: bool) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if ctx.loaded.path is None:
         fail("the daemon needs a configuration file", EXIT_CONFIG)
+    ctx.require_sources()
     sys.exit(Daemon(ctx.loaded, ctx.engine).run())
 
 

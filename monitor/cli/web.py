@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import socket
 
 import click
 
@@ -36,13 +38,33 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     if web.templates:
         base = loaded.path.parent if loaded.path else None
         templates = str(base / web.templates) if base else web.templates
-    settings = WebSettings(archive=Archive(loaded.snapshots_dir),
-                           stale_after=dt.timedelta(seconds=loaded.config.schedule.stale_after),
+    stale_after = dt.timedelta(seconds=loaded.config.schedule.stale_after)
+    settings = WebSettings(archive=Archive(loaded.snapshots_dir), stale_after=stale_after,
                            templates=templates, credentials=credentials, index_on_start=True,
-                           fleet=_fleet_view(ctx))
+                           fleet=_fleet_view(ctx), language=web.language,
+                           timezone=loaded.config.schedule.timezone)
     app = create_app(ctx.engine, settings)
-    click.echo(f"noticewatch: serving http://{host}:{port}/ (read-only; Ctrl-C stops)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+    sock = _listen(host, port)  # before saying "serving": a busy port is one line, not a traceback
+    click.echo(f"noticewatch: serving http://{host}:{sock.getsockname()[1]}/ (read-only; Ctrl-C stops)", err=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", server_header=False))
+    server.run(sockets=[sock])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port, or one line and exit 2 (port in use, address not ours)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        reason = "the port is in use (another `serve`?); use --port" if exc.errno == errno.EADDRINUSE else \
+            (exc.strerror or str(exc))
+        fail(f"serve: cannot listen on {host}:{port}: {reason}", EXIT_CONFIG)
+    sock.set_inheritable(True)
+    return sock
 
 
 def _fleet_view(ctx):

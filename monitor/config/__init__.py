@@ -2,8 +2,11 @@
 front with one-line errors (`file: key: problem`), and the small languages of durations and schedules.
 """
 
+from monitor.config.edit import SourcesFile, export_toml
+from monitor.config.importers import ImportedEntry, ImportFormatError, from_changedetection, from_urlwatch, to_urlwatch
 from monitor.config.mail import WEEKDAYS, MailConfig, SubscriptionConfig
 from monitor.config.settings import (
+    LANGUAGES,
     Config,
     ConfigError,
     FrontierConfig,
@@ -11,11 +14,25 @@ from monitor.config.settings import (
     ScheduleConfig,
     SourceConfig,
     absolute_sqlite_url,
+    find_config_path,
     load_config,
+    parse_config,
 )
-from monitor.config.timespec import build_trigger, parse_timezone
+from monitor.config.timespec import build_trigger, local_iso, parse_moment, parse_timezone
 
 __all__ = [
+    "ImportFormatError",
+    "ImportedEntry",
+    "LANGUAGES",
+    "SourcesFile",
+    "export_toml",
+    "find_config_path",
+    "from_changedetection",
+    "from_urlwatch",
+    "local_iso",
+    "parse_config",
+    "parse_moment",
+    "to_urlwatch",
     "Config",
     "ConfigError",
     "FrontierConfig",

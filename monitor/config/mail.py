@@ -36,6 +36,17 @@ def check_address(value: str) -> str:
     return value
 
 
+def check_apprise_url(url: str) -> str:
+    """A URL Apprise can deliver to; the error names only the scheme (the rest may be a token)."""
+    import apprise  # here only: its plugins cost start-up time that configs without `notify` need not pay
+
+    if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
+        scheme = url.partition("://")[0] if "://" in url else "(none)"
+        raise ValueError(f"not a URL Apprise can deliver to (scheme {scheme!r}; e.g. slack://, msteams://, "
+                         "matrix://, ntfy://, json://)")
+    return url
+
+
 class MailConfig(_Strict):
     """How digests leave: the SMTP server, the sender, and where links in a digest point."""
 
@@ -102,7 +113,8 @@ class SubscriptionConfig(_Strict):
     """Who gets which changes, how often, in which language."""
 
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)]
-    to: list[str]
+    to: list[str] = []
+    notify: list[str] = []  # Apprise URLs: slack://, msteams://, matrix://, ntfy://, json://, ...
     sources: Literal["all"] | list[str] = "all"
     frequency: Literal["immediate", "daily", "weekly"] = "daily"
     hour: Annotated[int, Field(ge=0, le=23)] | None = None
@@ -113,7 +125,7 @@ class SubscriptionConfig(_Strict):
     send_empty: bool = False
     failing_after: Annotated[int, Field(ge=1, le=1000)] = 3
 
-    @field_validator("to", mode="before")
+    @field_validator("to", "notify", mode="before")
     @classmethod
     def _one_or_many(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
@@ -121,9 +133,12 @@ class SubscriptionConfig(_Strict):
     @field_validator("to")
     @classmethod
     def _addresses(cls, value: list[str]) -> list[str]:
-        if not value:
-            raise ValueError("needs at least one address")
         return [check_address(v) for v in value]
+
+    @field_validator("notify")
+    @classmethod
+    def _apprise_urls(cls, value: list[str]) -> list[str]:
+        return [check_apprise_url(v) for v in value]
 
     @field_validator("sources")
     @classmethod
@@ -143,6 +158,8 @@ class SubscriptionConfig(_Strict):
 
     @model_validator(mode="after")
     def _schedule(self) -> SubscriptionConfig:
+        if not self.to and not self.notify:
+            raise ValueError("to: needs at least one address (or Apprise URLs in `notify`)")
         if self.frequency == "immediate" and self.hour is not None:
             raise ValueError("hour: only for daily or weekly subscriptions")
         if self.frequency == "immediate" and self.day is not None:

@@ -19,6 +19,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -29,6 +30,11 @@ from monitor.config.timespec import check_schedule, parse_duration, parse_timezo
 
 DEFAULT_CONFIG_NAME = "noticewatch.toml"
 CONFIG_ENV = "NOTICEWATCH_CONFIG"
+
+
+# The languages the date finder and the labels know; a source's `language` must be one of them
+# (a region suffix such as "nl-BE" is fine).
+LANGUAGES = {"nl": "Dutch", "en": "English", "de": "German", "fr": "French"}
 
 
 class ConfigError(Exception):
@@ -70,10 +76,19 @@ class SourceConfig(_Strict):
     obey_robots: bool = True
     render: Literal["http", "browser"] = "http"
     schedule: str | None = None  # cron expression or "every 6h"; default: [schedule].default
+    paused: bool = False  # `noticewatch pause`: kept in the file and the history, not crawled or expected
 
     _url = field_validator("url", "homepage")(_check_http_url)
     _sel = field_validator("select", "remove")(_check_selectors)
     _schedule = field_validator("schedule")(lambda v: v if v is None else check_schedule(v))
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        if value is not None and value.split("-")[0].lower() not in LANGUAGES:
+            known = ", ".join(f"{code} ({name})" for code, name in LANGUAGES.items())
+            raise ValueError(f"unknown language {value!r} (noticewatch reads {known})")
+        return value
 
     @field_validator("select", "remove", mode="before")
     @classmethod
@@ -84,6 +99,8 @@ class SourceConfig(_Strict):
     def _needs_address(self) -> SourceConfig:
         if not self.url and not self.homepage:
             raise ValueError("needs `url` or `homepage`")
+        if self.url and self.homepage:
+            raise ValueError("give `url` (the notice) or `homepage` (to discover it from), not both")
         return self
 
     @property
@@ -133,12 +150,18 @@ class CrawlConfig(_Strict):
 
 
 class WebConfig(_Strict):
-    """`noticewatch serve`: where it listens, when a notice counts as stale, a template override folder."""
+    """`noticewatch serve`: where it listens, a template override folder, the address people use.
+
+    When a notice counts as stale is `[schedule] stale_after`, for the web overview and `status` alike.
+    """
 
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
-    stale_after_days: Annotated[float, Field(gt=0)] = 3.0
     templates: str | None = None
+    language: Literal["en", "nl"] = "en"  # of the labels in pages and terminal output (digests: per subscription)
+    base_url: str | None = None  # where people reach this browser: links in chat messages and digests
+
+    _base = field_validator("base_url")(lambda v: v if v is None else _check_http_url(v).rstrip("/"))
 
 
 class FrontierConfig(_Strict):
@@ -179,6 +202,12 @@ class ScheduleConfig(_Strict):
         return value
 
 
+class LogConfig(_Strict):
+    """How much noticewatch and Scrapy say on stderr (`-v` and `--log-level` override it per command)."""
+
+    level: Literal["quiet", "error", "warning", "info", "debug"] = "quiet"
+
+
 class Config(_Strict):
     """The whole file."""
 
@@ -187,9 +216,16 @@ class Config(_Strict):
     web: WebConfig = WebConfig()
     frontier: FrontierConfig | None = None
     schedule: ScheduleConfig = ScheduleConfig()
+    log: LogConfig = LogConfig()
     source: list[SourceConfig] = []
     mail: MailConfig | None = None
     subscription: list[SubscriptionConfig] = []
+    # Lines for the user about old keys that still work (see `_deprecated_keys`); printed once per command.
+    _deprecations: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def deprecations(self) -> list[str]:
+        return list(self._deprecations)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Config:
@@ -201,10 +237,11 @@ class Config(_Strict):
         check_subscriptions(self.subscription, seen)
         return self
 
-    def sources_named(self, ids: list[str] | tuple[str, ...] | None) -> list[SourceConfig]:
-        """The sources to crawl: all, or the named ones (unknown names are a config error)."""
+    def sources_named(self, ids: list[str] | tuple[str, ...] | None,
+                      include_paused: bool = False) -> list[SourceConfig]:
+        """The sources to crawl: all active ones, or the named ones (unknown names are a config error)."""
         if not ids:
-            return list(self.source)
+            return [s for s in self.source if include_paused or not s.paused]
         known = {s.id: s for s in self.source}
         unknown = [i for i in ids if i not in known]
         if unknown:
@@ -226,6 +263,12 @@ class LoadedConfig:
     @property
     def sources(self) -> list[SourceConfig]:
         return list(self.config.source)
+
+    def require_sources(self) -> None:
+        """Commands that crawl or report on sources: a file without any is a configuration error."""
+        if not self.config.source:
+            raise ConfigError(f"{self.path or DEFAULT_CONFIG_NAME}: source: no [[source]] table: nothing to watch "
+                              "(add one with `noticewatch add URL`)")
 
 
 def absolute_sqlite_url(url: str, base: Path) -> str:
@@ -250,14 +293,33 @@ def _format_location(loc: tuple) -> str:
     return out
 
 
+def _deprecated_keys(data: dict, origin: str) -> list[str]:
+    """Rewrite keys that were replaced into their successors; one line for the user per old key."""
+    notes = []
+    web, schedule = data.get("web"), data.get("schedule")
+    if isinstance(web, dict) and "stale_after_days" in web:
+        days = web.pop("stale_after_days")
+        if isinstance(schedule, dict) and "stale_after" in schedule:
+            notes.append(f"{origin}: web.stale_after_days is deprecated and ignored: [schedule] stale_after is set")
+        else:
+            if isinstance(days, int | float) and not isinstance(days, bool):
+                data.setdefault("schedule", {})["stale_after"] = float(days) * 86400
+            notes.append(f"{origin}: web.stale_after_days is deprecated: write [schedule] stale_after = "
+                         f'"{days}d" (one setting for the web overview and `status`)')
+    return notes
+
+
 def parse_config(text: str, origin: str = DEFAULT_CONFIG_NAME) -> Config:
     """Parse and validate TOML text; raise ConfigError with a one-line message on any problem."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{origin}: not valid TOML: {exc}") from None
+    notes = _deprecated_keys(data, origin)
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
+        config._deprecations.extend(notes)
+        return config
     except ValidationError as exc:
         err = exc.errors()[0]
         key = _format_location(tuple(err.get("loc", ())))

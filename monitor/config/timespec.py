@@ -81,3 +81,32 @@ def check_schedule(spec: str) -> str:
     """Validate a schedule's syntax (time zone aside) and return it unchanged."""
     build_trigger(spec, ZoneInfo("UTC"))
     return spec
+
+
+def parse_moment(value: str, zone: tzinfo, *, end_of_day: bool) -> datetime:
+    """A date or time as people mean it, in the configured zone, as aware UTC.
+
+    `2026-12-01` is the end of that day for `--at` (what stood that day, the first crawl included) and its
+    start for `--since`; a time without offset is wall-clock time in `zone`; an offset or `Z` is taken as
+    given. ValueError for anything else.
+    """
+    from datetime import UTC, date, time, timedelta
+
+    text = value.strip()
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        day = date.fromisoformat(text)
+        local = datetime.combine(day + timedelta(days=1), time(), zone) - timedelta(microseconds=1) \
+            if end_of_day else datetime.combine(day, time(), zone)
+        return local.astimezone(UTC)
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).astimezone(UTC)
+
+
+def local_iso(value: datetime | None, zone: tzinfo) -> str | None:
+    """ISO 8601 with the zone's offset (`2026-12-01T07:00:00+01:00`), for people; JSON keeps UTC `Z`."""
+    if value is None:
+        return None
+    from datetime import UTC
+
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(zone).isoformat(timespec="seconds")

@@ -16,10 +16,15 @@ from monitor.core.enums import (
     Standing,
 )
 from monitor.core.fetched import ArchivedBody, FetchResult
-from monitor.core.logfmt import log_event, setup_logging
+from monitor.core.labels import Labels, load_labels
+from monitor.core.logfmt import LOG_LEVELS, configure_logging, log_event, setup_logging
 from monitor.core.templates import TEMPLATES_ENV, shipped_templates, template_dirs
 
 __all__ = [
+    "LOG_LEVELS",
+    "configure_logging",
+    "Labels",
+    "load_labels",
     "TEMPLATES_ENV",
     "shipped_templates",
     "template_dirs",

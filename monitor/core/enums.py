@@ -18,6 +18,7 @@ class FetchOutcome(StrEnum):
     FAILED = "failed"  # no usable body: network error, HTTP error, tiny body, extraction failure
     SUSPICIOUS = "suspicious"  # a body that is not the notice (wall, error page, lost most of its text)
     DUPLICATE = "duplicate"  # another fleet worker recorded this cycle's fetch first (never stored)
+    INTERRUPTED = "interrupted"  # cut short by SIGTERM / Ctrl-C: neither failed nor changed, tried again next run
 
     @property
     def is_success(self) -> bool:

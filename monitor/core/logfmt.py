@@ -53,9 +53,30 @@ def setup_logging(level: int = logging.INFO) -> None:
     """Send every logger's records to stderr as logfmt lines."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(LogfmtFormatter())
+    handler.setLevel(level)  # Scrapy lowers the root logger's level when it starts; the handler keeps ours
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+
+
+# `-v` / `--log-level` / `[log] level`: "quiet" (the default) keeps stderr for what the user must act on,
+# printed by the commands themselves (one line per failed source); any other level shows our logs and
+# Scrapy's, as logfmt.
+LOG_LEVELS = {"quiet": None, "error": logging.ERROR, "warning": logging.WARNING, "info": logging.INFO,
+              "debug": logging.DEBUG}
+
+
+def configure_logging(name: str) -> int | None:
+    """Apply a level name; returns the logging level (None: quiet). Quiet drops every record, warnings too."""
+    level = LOG_LEVELS[name]
+    logging.captureWarnings(True)  # Python warnings become `py.warnings` records: shown or dropped with the rest
+    if level is None:
+        root = logging.getLogger()
+        root.handlers[:] = [logging.NullHandler()]  # no lastResort printing of stray warnings either
+        root.setLevel(logging.CRITICAL)
+    else:
+        setup_logging(level)
+    return level
 
 
 def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **fields: Any) -> None:

@@ -3,11 +3,12 @@ into the outbox and sending it over SMTP exactly once.
 """
 
 from monitor.digest.render import build_message
-from monitor.digest.send import preview, require_mail, send_due_digests, subscriptions_named
+from monitor.digest.send import EVERYTHING, preview, require_mail, send_due_digests, subscriptions_named
 from monitor.digest.slots import cron_fields
 from monitor.digest.view import build_digest
 
 __all__ = [
+    "EVERYTHING",
     "build_digest",
     "build_message",
     "cron_fields",

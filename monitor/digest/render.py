@@ -22,11 +22,13 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from monitor.config import MailConfig, SubscriptionConfig
-from monitor.core import shipped_templates
+from monitor.core import Labels, load_labels, shipped_templates
 from monitor.diff import inline_text
 from monitor.digest.view import DigestView
 
 TEXT_TEMPLATE, HTML_TEMPLATE, STRINGS = "digest/digest.txt.j2", "digest/digest.html.j2", "digest/strings.toml"
+CHAT_TEMPLATE = "digest/chat.md.j2"
+LABEL_GROUPS = {"sig": "significance"}  # the templates' short prefixes → labels.toml groups
 
 
 @functools.lru_cache(maxsize=8)
@@ -57,8 +59,9 @@ def chrome_strings(language: str, user_dir: str | None = None) -> dict[str, str]
 class Translator:
     """`t("key", n=3)` formats a chrome string; `_one`/`_many` variants are picked by `n`."""
 
-    def __init__(self, strings: dict[str, str]) -> None:
+    def __init__(self, strings: dict[str, str], labels: Labels | None = None) -> None:
         self.strings = strings
+        self.labels = labels or load_labels("en")
 
     def __call__(self, key: str, **values: object) -> str:
         n = values.get("n")
@@ -67,8 +70,11 @@ class Translator:
         return self.strings.get(key, key).format(**values)
 
     def label(self, prefix: str, value: str) -> str:
-        """The translated name of a kind, flag, state ...; the raw value when there is none."""
-        return self.strings.get(f"{prefix}_{value}", value.replace("_", " "))
+        """The human name of a kind, flag, topic, state ... (labels.toml; a `{prefix}_{value}` string wins)."""
+        return self.strings.get(f"{prefix}_{value}") or self.labels.get(LABEL_GROUPS.get(prefix, prefix), value)
+
+    def topics(self, tags: list[str]) -> str:
+        return " · ".join(self.label("topic", tag) for tag in tags)
 
 
 def wrap(text: str, width: int = 76, indent: str = "") -> str:
@@ -115,13 +121,21 @@ def _instance() -> str:
 def render(view: DigestView, sub: SubscriptionConfig, user_dir: str | None = None) -> tuple[str, str, str]:
     """(subject, text, html) of a digest."""
     env = template_env(user_dir)
-    t = Translator(chrome_strings(sub.language, user_dir))
+    t = Translator(chrome_strings(sub.language, user_dir), load_labels(sub.language, user_dir))
     context = {"d": view, "s": view.summary, "t": t, "zone": sub.timezone, "subscription": sub}
     subject = subject_line(view, t)
     context["subject"] = subject
     text = env.get_template(TEXT_TEMPLATE).render(context)
     html = env.get_template(HTML_TEMPLATE).render(context)
     return subject, text, html
+
+
+def render_chat(view: DigestView, sub: SubscriptionConfig, user_dir: str | None = None) -> tuple[str, str]:
+    """(title, Markdown body) of the short chat/webhook message: a line per change with its link."""
+    t = Translator(chrome_strings(sub.language, user_dir), load_labels(sub.language, user_dir))
+    context = {"d": view, "s": view.summary, "t": t, "zone": sub.timezone, "subscription": sub}
+    body = template_env(user_dir).get_template(CHAT_TEMPLATE).render(context)
+    return subject_line(view, t), "\n".join(line for line in body.splitlines() if line.strip()) + "\n"
 
 
 def build_message(view: DigestView, sub: SubscriptionConfig, mail: MailConfig | None, *,

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
+from email.utils import make_msgid
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -26,9 +27,10 @@ from sqlmodel import Session, select
 
 from monitor.config import ConfigError, LoadedConfig, MailConfig, SubscriptionConfig
 from monitor.core import as_utc, iso_utc
-from monitor.digest.render import bare_address, build_message
+from monitor.digest.channels import EMAIL, NOTIFY, Channels, notify_message
+from monitor.digest.render import bare_address, build_message, render_chat
 from monitor.digest.slots import current_slot, first_since, is_due
-from monitor.digest.smtp import DeliveryError, smtp_send
+from monitor.digest.smtp import DeliveryError
 from monitor.digest.view import DigestView, build_digest
 from monitor.store import (
     Change,
@@ -39,13 +41,18 @@ from monitor.store import (
     Version,
     change_record,
     claim,
+    due_now,
     failing_sources,
     mark_failed,
     mark_sent,
     sendable,
+    unreviewed_counts,
 )
 
 FAULT_ENV = "NOTICEWATCH_DIGEST_FAULT"  # test hook: SIGKILL this process at a named point
+# Without a [mail] table (chat-only subscriptions): MailConfig's defaults for the lease and backoff.
+DEFAULT_LEASE = MailConfig.model_fields["sending_lease"].default
+DEFAULT_BACKOFF = MailConfig.model_fields["retry_backoff"].default
 
 
 def _fault_point(name: str) -> None:
@@ -142,17 +149,49 @@ def digest_view(session: Session, loaded: LoadedConfig, sub: SubscriptionConfig,
     records = pending_records(session, sub, since)
     failing = failing_sources(session, subscription_sources(loaded, sub), sub.failing_after, now,
                               timedelta(seconds=loaded.config.schedule.stale_after))
-    base_url = loaded.config.mail.base_url if loaded.config.mail else None
-    return build_digest(sub, records, failing, now=now, since=since, base_url=base_url)
+    base_url = (loaded.config.mail.base_url if loaded.config.mail else None) or loaded.config.web.base_url
+    open_reviews = sum(unreviewed_counts(session, subscription_sources(loaded, sub)).values())
+    return build_digest(sub, records, failing, now=now, since=since, base_url=base_url, unreviewed=open_reviews)
+
+
+# Without any [[subscription]], `digest preview` shows every change so far as this subscription would.
+EVERYTHING = SubscriptionConfig(name="everything", to=["preview@noticewatch.invalid"], frequency="immediate",
+                                min_significance="minor")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def preview(engine: Engine, loaded: LoadedConfig, sub: SubscriptionConfig, now: datetime) -> EmailMessage:
-    """The e-mail the subscription would get now from its pending changes; nothing is recorded."""
+    """The e-mail the subscription would get now from its pending changes; nothing is recorded.
+
+    `EVERYTHING` (no subscription configured) previews every change ever detected.
+    """
     with Session(engine) as session:
         state = session.get(DigestSubscription, sub.name)
-        since = as_utc(state.since) if state else first_since(sub, now)
+        since = EPOCH if sub is EVERYTHING else (as_utc(state.since) if state else first_since(sub, now))
         view = digest_view(session, loaded, sub, now, since)
     return build_message(view, sub, loaded.config.mail, user_dir=_templates_dir(loaded))
+
+
+def _messages(loaded: LoadedConfig, sub: SubscriptionConfig, view: DigestView, slot: datetime | None,
+              now: datetime, failing_ids: list[str]) -> list[DigestMessage]:
+    """The outbox rows of one digest: the e-mail (when `to` is set) and one per Apprise URL in `notify`."""
+    common = {"subscription": sub.name, "change_count": len(view.change_ids),
+              "failing_json": json.dumps(failing_ids), "slot_at": slot, "composed_at": now, "next_attempt_at": now}
+    rows = []
+    if sub.to:
+        message = build_message(view, sub, loaded.config.mail, user_dir=_templates_dir(loaded))
+        rows.append(DigestMessage(channel=EMAIL, message_id=message["Message-ID"], subject=str(message["Subject"]),
+                                  sender=bare_address(message["From"]),
+                                  recipients_json=json.dumps([bare_address(a) for a in sub.to]),
+                                  raw=message.as_bytes(policy=SMTP).decode("ascii"), **common))
+    if sub.notify:
+        title, body = render_chat(view, sub, user_dir=_templates_dir(loaded))
+        for url in sub.notify:
+            key, shown, raw = notify_message(url, title, body)
+            message_id = make_msgid(f"notify.{sub.name}", domain="noticewatch")
+            rows.append(DigestMessage(channel=NOTIFY, target=key, message_id=message_id, subject=title, sender="",
+                                      recipients_json=json.dumps([shown]), raw=raw, **common))
+    return rows
 
 
 def compose(engine: Engine, loaded: LoadedConfig, sub: SubscriptionConfig, now: datetime) -> dict | None:
@@ -176,15 +215,10 @@ def compose(engine: Engine, loaded: LoadedConfig, sub: SubscriptionConfig, now: 
         new_failing = set(failing_ids) - _last_failing(session, sub.name)
         row = None
         if view.notices or new_failing or (sub.send_empty and slot is not None):
-            message = build_message(view, sub, loaded.config.mail, user_dir=_templates_dir(loaded))
-            row = DigestMessage(subscription=sub.name, message_id=message["Message-ID"],
-                                subject=str(message["Subject"]), sender=bare_address(message["From"]),
-                                recipients_json=json.dumps([bare_address(a) for a in sub.to]),
-                                raw=message.as_bytes(policy=SMTP).decode("ascii"),
-                                change_count=len(view.change_ids), failing_json=json.dumps(failing_ids),
-                                slot_at=slot, composed_at=now, next_attempt_at=now)
-            session.add(row)
+            rows = _messages(loaded, sub, view, slot, now, failing_ids)
+            session.add_all(rows)
             session.flush()
+            row = rows[0]  # the entries point at the first; its siblings carry the same digest elsewhere
             session.add_all(DigestEntry(subscription=sub.name, change_id=cid, message_pk=row.id)
                             for cid in view.change_ids)
         session.add_all(DigestEntry(subscription=sub.name, change_id=cid, message_pk=None)
@@ -221,15 +255,20 @@ def due_subscriptions(loaded: LoadedConfig, engine: Engine, now: datetime) -> li
 
 
 def send_outbox(engine: Engine, loaded: LoadedConfig, now: datetime, names: list[str] | None = None,
-                report: DigestReport | None = None) -> DigestReport:
-    """Send every message that is due for an attempt; failures stay in the outbox with backoff."""
+                report: DigestReport | None = None, retry_now: bool = False) -> DigestReport:
+    """Send every message that is due for an attempt; failures stay in the outbox with backoff.
+
+    `retry_now` (`digest send --now`): messages waiting out their backoff are due at once.
+    """
     report = report or DigestReport()
-    mail = require_mail(loaded)
-    password = mail.smtp_password()
-    ca_file = (Path(loaded.base_dir) / mail.ca_file).resolve() if mail.ca_file else None
+    if retry_now:
+        due_now(engine, now, names)
+    channels = Channels(loaded, require_mail)
+    lease = loaded.config.mail.sending_lease if loaded.config.mail else DEFAULT_LEASE
     wanted = set(names) if names else None
+    backoff_base = loaded.config.mail.retry_backoff if loaded.config.mail else DEFAULT_BACKOFF
     with Session(engine) as session:
-        candidates = sendable(session, now, mail.sending_lease)
+        candidates = sendable(session, now, lease)
     for message in candidates:
         if wanted is not None and message.subscription not in wanted:
             continue
@@ -239,10 +278,9 @@ def send_outbox(engine: Engine, loaded: LoadedConfig, now: datetime, names: list
         attempt = message.attempts + 1
         _fault_point("after_claim")
         try:
-            refused = smtp_send(mail, message.sender, message.recipients, message.raw.encode("ascii"),
-                                password=password, ca_file=ca_file)
+            refused = channels[message.channel].deliver(message)
         except DeliveryError as exc:
-            next_at = mark_failed(engine, message.id, attempt, str(exc), now, mail.retry_backoff)
+            next_at = mark_failed(engine, message.id, attempt, str(exc), now, backoff_base)
             report.failed.append({"subscription": message.subscription, "message_id": message.message_id,
                                   "attempt": attempt, "error": str(exc), "next_attempt_at": iso_utc(next_at)})
             continue
@@ -255,10 +293,11 @@ def send_outbox(engine: Engine, loaded: LoadedConfig, now: datetime, names: list
 
 
 def send_due_digests(loaded: LoadedConfig, engine: Engine, now: datetime | None = None,
-                     names: list[str] | None = None) -> DigestReport:
+                     names: list[str] | None = None, retry_now: bool = False) -> DigestReport:
     """Compose what is due, then send the outbox (new digests and earlier failures alike)."""
     now = now or datetime.now(UTC)
-    require_mail(loaded)
+    if any(sub.to for sub in subscriptions_named(loaded, names)):
+        require_mail(loaded)
     report = compose_due(engine, loaded, now, names)
-    return send_outbox(engine, loaded, now, names, report)
+    return send_outbox(engine, loaded, now, names, report, retry_now=retry_now)
 

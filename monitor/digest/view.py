@@ -97,6 +97,7 @@ class Summary:
     clauses: int = 0
     failing: int = 0
     skipped_changes: int = 0
+    unreviewed: int = 0  # changes of the subscription's notices nobody has reviewed yet (this digest's too)
 
 
 @dataclass
@@ -191,12 +192,12 @@ def change_view(record: dict, min_rank: int, links: Links) -> ChangeView:
 
 
 def build_digest(sub: SubscriptionConfig, records: list[dict], failing: list[FailingSource], *,
-                 now: datetime, since: datetime | None, base_url: str | None) -> DigestView:
+                 now: datetime, since: datetime | None, base_url: str | None, unreviewed: int = 0) -> DigestView:
     """The digest of `records` (change records, oldest first) for one subscription."""
     links = Links(base_url)
     min_rank = Significance.rank_of(sub.min_significance)
     notices: dict[str, NoticeView] = {}
-    summary = Summary(failing=len(failing))
+    summary = Summary(failing=len(failing), unreviewed=unreviewed)
     taken, skipped = [], []
     for record in records:
         if Significance.rank_of(record.get("significance")) < min_rank or record.get("cosmetic_only") and min_rank > 0:

@@ -16,7 +16,11 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from monitor.config import LoadedConfig
+from monitor.core import FetchOutcome
+from monitor.schedule.stopping import CycleStop
 from monitor.store import Fetch, Source, SourceStatus, open_db
+
+INTERRUPTED = FetchOutcome.INTERRUPTED
 
 
 @dataclass
@@ -34,25 +38,32 @@ class CycleSummary:
     gone: dict[str, str] = field(default_factory=dict)
     moved: dict[str, str] = field(default_factory=dict)
     found: dict[str, str] = field(default_factory=dict)
+    interrupted: dict[str, str] = field(default_factory=dict)
+    stopped_by: int | None = None  # the signal that stopped the cycle (exit code 128 + it)
 
     def lines(self) -> list[str]:
         out = [f"cycle {self.cycle_id}: {self.sources} sources, {self.fetched} fetched, "
                f"{self.unchanged} unchanged, {self.changed} changed, {self.new} new, {len(self.failed)} failed, "
                f"{len(self.suspicious)} suspicious"]
-        out += [f"  failed {source_id}: {reason}" for source_id, reason in sorted(self.failed.items())]
         out += [f"  suspicious {source_id}: {reason} (last good version kept)"
                 for source_id, reason in sorted(self.suspicious.items())]
         out += [f"  notice gone {source_id}: {reason}" for source_id, reason in sorted(self.gone.items())]
         out += [f"  notice moved {source_id}: {moves}" for source_id, moves in sorted(self.moved.items())]
         out += [f"  notice found {source_id}: {url} (from its home page)"
                 for source_id, url in sorted(self.found.items())]
+        if self.interrupted:
+            out.append(f"  interrupted: {', '.join(sorted(self.interrupted))} (not fetched; the next run tries again)")
         return out
+
+    def problem_lines(self) -> list[str]:
+        """One `source: reason` line per failed source, for stderr (a clean cycle has none)."""
+        return [f"{source_id}: {reason}" for source_id, reason in sorted(self.failed.items())]
 
     def to_dict(self) -> dict:
         return {"cycle_id": self.cycle_id, "sources": self.sources, "fetched": self.fetched,
                 "unchanged": self.unchanged, "changed": self.changed, "new": self.new, "failed": self.failed,
                 "suspicious": self.suspicious, "gone": self.gone, "moved": self.moved,
-                "found": self.found}
+                "found": self.found, "interrupted": self.interrupted}
 
 
 def summarise_cycle(loaded: LoadedConfig, cycle_id: str, source_ids: list[str]) -> CycleSummary:
@@ -65,6 +76,8 @@ def summarise_cycle(loaded: LoadedConfig, cycle_id: str, source_ids: list[str]) 
         fetch = last.get(source_id)
         if fetch is None:
             summary.failed[source_id] = "not recorded (crawl aborted?)"
+        elif fetch.outcome == INTERRUPTED:
+            summary.interrupted[source_id] = fetch.error or INTERRUPTED
         elif fetch.outcome == "failed":
             summary.failed[source_id] = fetch.error or "failed"
         elif fetch.outcome == "suspicious":
@@ -115,7 +128,10 @@ def run_cycle(loaded: LoadedConfig, source_ids: list[str] | None = None,
 
     ids = [s.id for s in loaded.config.sources_named(source_ids)]
     cycle_id = uuid.uuid4().hex[:12]
-    process = CrawlerProcess(crawler_settings(loaded, cycle_id, ids))
+    # Scrapy's records go to the root logger, which the command set up (quiet: dropped; -v: logfmt).
+    settings = crawler_settings(loaded, cycle_id, ids)
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(SPIDER_NAME)
     if on_item is not None:
         def item_scraped(item, response=None, spider=None) -> None:
@@ -123,8 +139,30 @@ def run_cycle(loaded: LoadedConfig, source_ids: list[str] | None = None,
 
         crawler.signals.connect(item_scraped, signal=signals.item_scraped, weak=False)
     process.crawl(crawler, sources=ids, cycle=cycle_id)
-    process.start()
-    return summarise_cycle(loaded, cycle_id, ids)
+    stop = CycleStop(process).install()
+    try:
+        process.start(install_signal_handlers=False)
+    finally:
+        stop.restore()
+    if stop.signum is not None:
+        record_interrupted(loaded, cycle_id, ids, stop.reason or INTERRUPTED)
+    summary = summarise_cycle(loaded, cycle_id, ids)
+    summary.stopped_by = stop.signum
+    return summary
+
+
+def record_interrupted(loaded: LoadedConfig, cycle_id: str, source_ids: list[str], reason: str) -> list[str]:
+    """A fetch row `interrupted` for each source of the cycle that got none: what happened, not a failure."""
+    engine = open_db(loaded.database_url)
+    with Session(engine) as session:
+        done = set(session.exec(select(Fetch.source_id).where(Fetch.cycle_id == cycle_id)))
+        missing = [s for s in source_ids if s not in done]
+        urls = {s.id: s.start_url for s in loaded.sources}
+        session.add_all(Fetch(source_id=s, cycle_id=cycle_id, url=urls.get(s, ""), outcome=INTERRUPTED, error=reason)
+                        for s in missing)
+        session.commit()
+    engine.dispose()
+    return missing
 
 
 def run_cycle_subprocess(config_path: str | os.PathLike, source_ids: list[str] | None = None,

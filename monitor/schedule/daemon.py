@@ -10,6 +10,13 @@ restart keeps each job's next run time, so a missed run is caught up once (coale
 than `[schedule].misfire_grace` late. A job only marks its source as due; the main loop batches due
 sources into one cycle, so sources spread over a few seconds share a crawl and its politeness rules.
 
+With `[frontier]` (scale mode) the daemon is the fleet's scheduler: it first takes the database's leader
+lock (`Leadership`, a PostgreSQL advisory lock on its own connection), and a due cycle becomes
+`noticewatch enqueue --source …` for the workers instead of a local crawl; no cron line is needed. A second
+daemon stands by, trying the lock every few seconds, and leads as soon as the first one's connection is gone
+(its process died), well within `[schedule] lock_ttl`. A leader that loses its connection exits 75 so its
+service manager restarts it as a stand-by.
+
 SIGTERM/SIGINT: no new cycles start; a running cycle is asked to stop (Scrapy's graceful shutdown:
 in-flight fetches are recorded, each in its own transaction), then the daemon exits 0.
 """
@@ -37,8 +44,10 @@ from sqlalchemy.engine import Engine
 from monitor.config import LoadedConfig
 from monitor.core import ExitCode, log_event
 from monitor.schedule.plan import SchedulePlan
+from monitor.store import Leadership
 
 JOBS_TABLE = "apscheduler_jobs"
+LEADER_LOCK = "noticewatch:daemon-leader"
 log = logging.getLogger("noticewatch.daemon")
 
 _dispatch: Callable[[str, str], None] | None = None
@@ -140,6 +149,7 @@ class CycleOutcome:
     summary: dict | None
     error: str | None
     duration: float
+    stdout: str = ""
 
 
 class Daemon:
@@ -158,6 +168,9 @@ class Daemon:
         self._pending_digests: list[str] = []
         self._wake = threading.Condition()
         self._stop_signal: int | None = None
+        self.fleet = loaded.config.frontier is not None
+        self.leadership = Leadership(engine, LEADER_LOCK) if self.fleet else None
+        self.standby_poll = min(5.0, loaded.config.schedule.lock_ttl / 3)
         self._child: subprocess.Popen | None = None
         self.cycles = 0
 
@@ -183,6 +196,9 @@ class Daemon:
         """Run until SIGTERM or SIGINT; returns the exit code."""
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
+        if self.leadership is not None and not self._lead():
+            log_event(log, "daemon_stopped", cycles=0, role="standby")
+            return 0
         report = self.jobs.start()
         log_event(log, "daemon_started", jobs=len(self.plan.jobs), kept=len(report.kept), added=len(report.added),
                   changed=len(report.changed), removed=len(report.removed), timezone=str(self.plan.timezone),
@@ -193,6 +209,9 @@ class Daemon:
             log_event(log, "job_scheduled", logging.DEBUG, job=job_id, next_run=when)
         try:
             while self._stop_signal is None:
+                if self.leadership is not None and not self.leadership.still_held():
+                    log_event(log, "leadership_lost", logging.ERROR, reason="the leader lock's connection is gone")
+                    return ExitCode.BUSY
                 sources, digests = self._next_batch()
                 if self._stop_signal is not None:
                     break
@@ -202,8 +221,24 @@ class Daemon:
                     self._send_digests(None if ran else digests)
         finally:
             self.jobs.shutdown()
+            if self.leadership is not None:
+                self.leadership.release()
         log_event(log, "daemon_stopped", cycles=self.cycles)
         return 0
+
+    def _lead(self) -> bool:
+        """Stand by until this daemon holds the leader lock (True) or is asked to stop (False)."""
+        assert self.leadership is not None
+        announced = False
+        while self._stop_signal is None:
+            if self.leadership.try_acquire():
+                log_event(log, "leader_elected", role="leader", lock=LEADER_LOCK)
+                return True
+            if not announced:
+                log_event(log, "standby", role="standby", lock=LEADER_LOCK, poll_s=self.standby_poll)
+                announced = True
+            time.sleep(self.standby_poll)
+        return False
 
     def _next_batch(self) -> tuple[list[str], list[str]]:
         """Wait for due work, then a short window more so sources due together share one cycle."""
@@ -222,14 +257,19 @@ class Daemon:
         """One crawl cycle in a child process; True when it ran."""
         self.cycles += 1
         log_event(log, "cycle_started", cycle_no=self.cycles, sources=len(source_ids))
-        outcome = self._run_child(["run", "--json", *[arg for s in source_ids for arg in ("--source", s)]])
+        picked = [arg for s in source_ids for arg in ("--source", s)]
+        if self.fleet:
+            return self._enqueue(picked)
+        outcome = self._run_child(["run", "--json", *picked])
         summary = outcome.summary or {}
-        if outcome.exit_code == 0 and summary:
+        stopped = (128 + signal.SIGTERM, 128 + signal.SIGINT)  # `run` stopped by us: its summary still stands
+        if summary and (outcome.exit_code == 0 or outcome.exit_code in stopped):
             failed = summary.get("failed", {})
             log_event(log, "cycle_done", logging.WARNING if failed else logging.INFO, cycle=summary.get("cycle_id"),
                       cycle_no=self.cycles, sources=summary.get("sources"), fetched=summary.get("fetched"),
                       unchanged=summary.get("unchanged"), changed=summary.get("changed"), new=summary.get("new"),
-                      failed=len(failed), skipped=len(summary.get("skipped", {})), duration_s=outcome.duration)
+                      failed=len(failed), skipped=len(summary.get("skipped", {})),
+                      interrupted=len(summary.get("interrupted", {})), duration_s=outcome.duration)
             for source_id, reason in sorted(failed.items()):
                 log_event(log, "source_failed", logging.WARNING, cycle=summary.get("cycle_id"), source=source_id,
                           reason=reason)
@@ -243,6 +283,17 @@ class Daemon:
         else:
             log_event(log, "cycle_failed", logging.ERROR, cycle_no=self.cycles, exit_code=outcome.exit_code,
                       error=outcome.error, duration_s=outcome.duration)
+        return False
+
+    def _enqueue(self, picked: list[str]) -> bool:
+        """Scale mode: put the due sources on the frontier for the workers (`noticewatch enqueue`)."""
+        outcome = self._run_child(["enqueue", *picked])
+        if outcome.exit_code == 0:
+            log_event(log, "cycle_enqueued", cycle_no=self.cycles, sources=len(picked) // 2,
+                      result=(outcome.stdout or "").strip(), duration_s=outcome.duration)
+            return True
+        log_event(log, "enqueue_failed", logging.ERROR, cycle_no=self.cycles, exit_code=outcome.exit_code,
+                  error=outcome.error)
         return False
 
     def _send_digests(self, names: list[str] | None) -> None:
@@ -293,4 +344,5 @@ class Daemon:
         lines = [ln for ln in stderr.splitlines() if ln.strip()]
         ours = [ln for ln in lines if ln.startswith("noticewatch:")]
         error = (ours or lines or [None])[-1]
-        return CycleOutcome(code, summary if isinstance(summary, dict) else None, error, time.monotonic() - started)
+        return CycleOutcome(code, summary if isinstance(summary, dict) else None, error, time.monotonic() - started,
+                            stdout)

@@ -95,7 +95,8 @@ class SchedulePlan:
         slot of every daily or weekly digest subscription (immediate ones go out after each cycle)."""
         sched = config.schedule
         tz = parse_timezone(sched.timezone)
-        jobs = [_planned("source", src.id, src.schedule or sched.default, sched.jitter, tz) for src in config.source]
+        jobs = [_planned("source", src.id, src.schedule or sched.default, sched.jitter, tz) for src in config.source
+                if not src.paused]
         if config.mail is not None:
             jobs += [_digest_job(sub.name, sub.frequency, fields) for sub in config.subscription
                      if (fields := cron_fields(sub)) is not None]

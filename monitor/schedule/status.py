@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from monitor.config import LoadedConfig
-from monitor.core import SUCCESS_OUTCOMES, as_utc, iso_utc
+from monitor.core import SUCCESS_OUTCOMES, FetchOutcome, as_utc, iso_utc
 from monitor.schedule.daemon import stored_next_runs
 from monitor.schedule.plan import SOURCE_JOB_PREFIX, SchedulePlan
 from monitor.store import Change, Fetch, SourceStanding, source_standings
@@ -71,7 +71,8 @@ def _consecutive_failures(session: Session, source_id: str) -> int:
     """Fetches since the last successful one (failed and suspicious alike)."""
     last_ok = session.exec(select(func.max(Fetch.id)).where(Fetch.source_id == source_id,
                                                             Fetch.outcome.in_(SUCCESS_OUTCOMES))).one()
-    query = select(func.count()).select_from(Fetch).where(Fetch.source_id == source_id)
+    query = select(func.count()).select_from(Fetch).where(Fetch.source_id == source_id,
+                                                          Fetch.outcome != FetchOutcome.INTERRUPTED)
     if last_ok is not None:
         query = query.where(Fetch.id > last_ok)
     return session.exec(query).one()
@@ -88,9 +89,11 @@ def source_statuses(engine: Engine, loaded: LoadedConfig, now: datetime | None =
         last_fetch = _latest_by_source(session, Fetch.fetched_at)
         last_success = _latest_by_source(session, Fetch.fetched_at, Fetch.outcome.in_(SUCCESS_OUTCOMES))
         last_change = _latest_by_source(session, Change.detected_at)
-        standings = source_standings(session, now, stale_after, [src.id for src in loaded.sources])
-        for src in loaded.sources:
-            latest = session.exec(select(Fetch.outcome).where(Fetch.source_id == src.id)
+        active = loaded.config.sources_named(None)  # paused sources are not expected to be fetched
+        standings = source_standings(session, now, stale_after, [src.id for src in active])
+        for src in active:
+            latest = session.exec(select(Fetch.outcome).where(Fetch.source_id == src.id,
+                                                              Fetch.outcome != FetchOutcome.INTERRUPTED)
                                   .order_by(Fetch.id.desc()).limit(1)).first()
             failures = _consecutive_failures(session, src.id) if latest not in (None, *SUCCESS_OUTCOMES) else 0
             job_id = SOURCE_JOB_PREFIX + src.id

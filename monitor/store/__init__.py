@@ -17,8 +17,8 @@ from monitor.store.crawl_hosts import (
 from monitor.store.db import SCHEMA_LOCK, StorageError, make_engine, open_db, session_scope
 from monitor.store.fleet_tables import CrawlCycle, CycleItem
 from monitor.store.health import FailingSource, failing_sources
-from monitor.store.leader import advisory_lock
-from monitor.store.lock import claim_sources
+from monitor.store.leader import Leadership, advisory_lock
+from monitor.store.lock import claim_sources, force_release, lock_name
 from monitor.store.migrate import copy_database, copy_snapshots
 from monitor.store.models import READ_INDEXES, Change, Fetch, Source, Version
 from monitor.store.outbox import (
@@ -26,6 +26,7 @@ from monitor.store.outbox import (
     DigestMessage,
     DigestSubscription,
     claim,
+    due_now,
     mark_failed,
     mark_sent,
     outbox_messages,
@@ -48,6 +49,7 @@ from monitor.store.record import (
     sync_sources,
 )
 from monitor.store.reextract import reextract
+from monitor.store.review import MAX_NOTE, ChangeReview, UnknownChange, mark_reviewed, reviews_for, unreviewed_counts
 from monitor.store.schema import upgrade
 from monitor.store.search import SearchBackend, SearchHit, backend_for, ensure_index, query_terms, search
 from monitor.store.standing import (
@@ -76,6 +78,16 @@ __all__ = [
     "robots_fresh",
     "save_last_requests",
     "save_robots",
+    "Leadership",
+    "MAX_NOTE",
+    "ChangeReview",
+    "UnknownChange",
+    "mark_reviewed",
+    "reviews_for",
+    "unreviewed_counts",
+    "due_now",
+    "force_release",
+    "lock_name",
     "AlreadyRecorded",
     "CHANGES_SCHEMA",
     "Change",

@@ -10,6 +10,7 @@ import re
 
 import click
 
+from monitor.core import Labels, load_labels
 from monitor.diff import word_diff
 
 SYMBOLS = {"added": "+", "removed": "-", "modified": "~", "moved": ">", "split": "<", "merged": ">",
@@ -40,15 +41,11 @@ def _path(path: list[str] | None) -> str:
     return safe(" › ".join(path or [])) or "(top)"
 
 
-def _counts(counts: dict) -> str:
-    parts = [f"{n} {kind}" for kind, n in counts.items() if n]
-    return ", ".join(parts) or "no clause changes"
-
-
-def date_line(record: dict) -> str | None:
+def date_line(record: dict, labels: Labels | None = None) -> str | None:
     """The notice's own date and what happened to it, e.g. `date 2020-12-22 → 2021-01-05 (date only)`."""
+    labels = labels or load_labels()
     old, new, flags = record.get("old_date"), record.get("new_date"), record.get("flags") or {}
-    shown = [name.replace("_", " ") for name, value in flags.items() if value and name != "date_changed"]
+    shown = [labels.get("flag", name) for name, value in flags.items() if value and name != "date_changed"]
     if flags.get("date_changed"):
         text = f"date {safe(old['display'])} → {safe(new['display'])}"
     elif new is not None:
@@ -74,17 +71,20 @@ def _word_edits(clause: dict, color: bool) -> str:
     return "".join(out)
 
 
-def clause_lines(clause: dict, *, width: int | None = 600, color: bool = False) -> list[str]:
+def clause_lines(clause: dict, *, width: int | None = 600, color: bool = False,
+                 labels: Labels | None = None) -> list[str]:
     """One changed clause: what happened, where, how significant, then its words."""
+    labels = labels or load_labels()
     kind = clause["kind"]
-    head = _style(f"{SYMBOLS.get(kind, '?')} {kind}", color, fg=KIND_COLOURS.get(kind), bold=True)
+    head = _style(f"{SYMBOLS.get(kind, '?')} {labels.get('kind', kind)}", color, fg=KIND_COLOURS.get(kind),
+                  bold=True)
     where = _path(clause.get("heading_path"))
     old_path = clause.get("old_heading_path")
     if clause.get("moved") and old_path is not None and old_path != clause.get("heading_path"):
         where = f"{_path(old_path)} → {where}"
     significance = clause.get("significance") or "material"
-    tags = safe(", ".join(t for t in clause.get("tags") or [] if t != "other"))
-    label = _style(significance, color, fg=SIGNIFICANCE_COLOURS.get(significance))
+    tags = safe(", ".join(labels.get("topic", t) for t in clause.get("tags") or [] if t != "other"))
+    label = _style(labels.get("significance", significance), color, fg=SIGNIFICANCE_COLOURS.get(significance))
     lines = [f"  {head} under {where} [{label}{'; ' + tags if tags else ''}]"]
     if clause.get("inline_text") is not None:
         lines.append(f"      {_short(_word_edits(clause, color), None if color else width)}")
@@ -96,16 +96,18 @@ def clause_lines(clause: dict, *, width: int | None = 600, color: bool = False) 
     return lines
 
 
-def change_text_lines(record: dict, *, width: int | None = 600, color: bool = False) -> list[str]:
+def change_text_lines(record: dict, *, width: int | None = 600, color: bool = False,
+                      labels: Labels | None = None) -> list[str]:
     """A change as readable lines: a header, the date line, then each clause under its heading path."""
-    significance = record.get("significance") or "no change"
+    labels = labels or load_labels()
+    significance = labels.get("significance", record.get("significance")) or "no change"
     header = (f"{record['source']} ({record.get('source_name') or ''}) v{record['old_version']} → "
               f"v{record['new_version']} at {record['detected_at']}: {significance}; "
-              f"{_counts(record.get('counts', {}))}")
+              f"{labels.counts(record.get('counts', {}))}")
     lines = [_style(header, color, bold=True)]
-    line = date_line(record)
+    line = date_line(record, labels)
     if line:
         lines.append(f"  {line}")
     for clause in record.get("clauses", []):
-        lines += clause_lines(clause, width=width, color=color)
+        lines += clause_lines(clause, width=width, color=color, labels=labels)
     return lines

@@ -16,6 +16,7 @@ from monitor.store import (  # noqa: F401  (register every table on SQLModel.met
     lock,
     models,
     outbox,
+    review,
     search,
     standing,
     volatile,

@@ -64,8 +64,43 @@ def acquire(engine: Engine, name: str, owner: str, ttl: float, now: datetime | N
         with engine.begin() as conn:
             conn.execute(insert(_TABLE).values(name=name, **values))
     except IntegrityError:
-        return False
+        return _take_over_dead(engine, name, values)
     return True
+
+
+def owner_is_dead(owner: str) -> bool:
+    """True only for an owner on this host whose process no longer exists (other hosts: wait for the TTL)."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, someone else's
+        return False
+    return False
+
+
+def _take_over_dead(engine: Engine, name: str, values: dict) -> bool:
+    """A lock left by a killed process on this host is ours at once: compare-and-set on its owner."""
+    row = holders(engine, [name]).get(name)
+    if row is None or not owner_is_dead(row.owner):
+        return False
+    with engine.begin() as conn:
+        return conn.execute(update(_TABLE).where(_TABLE.c.name == name, _TABLE.c.owner == row.owner)
+                            .values(**values)).rowcount == 1
+
+
+def force_release(engine: Engine, names: list[str] | None = None) -> list[CrawlLock]:
+    """`noticewatch unlock`: drop these locks (all when None) whoever holds them; returns what was dropped."""
+    with engine.begin() as conn:
+        query = select(_TABLE) if names is None else select(_TABLE).where(_TABLE.c.name.in_(names))
+        rows = [CrawlLock(**row._mapping) for row in conn.execute(query).all()]
+        for row in rows:
+            conn.execute(delete(_TABLE).where(_TABLE.c.name == row.name, _TABLE.c.owner == row.owner))
+    return rows
 
 
 def renew(engine: Engine, names: list[str], owner: str, ttl: float, now: datetime | None = None) -> int:

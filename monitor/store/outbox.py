@@ -38,6 +38,10 @@ class DigestMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     subscription: str = Field(index=True, max_length=80)
+    # How it leaves (see monitor/digest/channels.py): "email" through SMTP, "notify" through Apprise
+    # to the subscription URL whose `target_key` is `target` (the URL itself holds secrets).
+    channel: str = Field(default="email", max_length=16)
+    target: str | None = Field(default=None, max_length=64)
     message_id: str = Field(unique=True, max_length=250)
     state: str = Field(default=COMPOSED, index=True, max_length=16)
     subject: str = Field(sa_column=Column(Text, nullable=False))
@@ -152,3 +156,14 @@ def outbox_messages(session: Session, *, subscription: str | None = None, includ
     if not include_sent:
         query = query.where(DigestMessage.state != SENT)
     return list(session.exec(query.order_by(DigestMessage.id.desc()).limit(limit)))
+
+
+def due_now(engine: Engine, now: datetime, subscriptions: list[str] | None = None) -> int:
+    """Make composed messages waiting out their backoff due at `now` (`digest send --now`); returns how many."""
+    query = update(DigestMessage).where(DigestMessage.state == COMPOSED, DigestMessage.next_attempt_at > now)
+    if subscriptions:
+        query = query.where(DigestMessage.subscription.in_(subscriptions))
+    with Session(engine) as session:
+        count = session.exec(query.values(next_attempt_at=now)).rowcount
+        session.commit()
+    return count

@@ -226,7 +226,8 @@ class SourceStanding:
 
 def standing_facts(session: Session, source_ids: list[str] | None = None) -> dict[str, StandingFacts]:
     """The facts of every source (or of `source_ids`) in three queries, whatever the number of sources."""
-    last_ids = select(func.max(Fetch.id)).group_by(Fetch.source_id)
+    # An interrupted fetch (SIGTERM mid-cycle) says nothing about the notice: the one before it stands.
+    last_ids = select(func.max(Fetch.id)).where(Fetch.outcome != FetchOutcome.INTERRUPTED).group_by(Fetch.source_id)
     last = {row.source_id: row for row in session.exec(
         select(Fetch.source_id, Fetch.outcome, Fetch.status, Fetch.error, Fetch.fetched_at)
         .where(Fetch.id.in_(last_ids))).all()}

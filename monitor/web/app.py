@@ -35,7 +35,7 @@ from monitor.web.templating import environment
 def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
     """The ASGI app over `engine` (and the archive in `settings`): the routes of monitor/web/routes/."""
     settings = settings or WebSettings()
-    env = environment(settings.templates)
+    env = environment(settings.templates, settings.language, settings.timezone)
     env.globals["standings"] = [standing.value for standing in Standing]
 
     @asynccontextmanager

@@ -26,7 +26,7 @@ MAX_INT = 2**31 - 1
 SourceId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80, description="source id")]
 Number = Annotated[int, Path(ge=1, le=MAX_INT, description="version number")]
 Span = Annotated[str, Path(pattern=r"^[0-9]{1,9}\.\.[0-9]{1,9}$", description="`old..new` version numbers")]
-Sort = Literal["company", "status", "last_check", "last_change", "versions"]
+Sort = Literal["significance", "company", "status", "last_check", "last_change", "versions", "unreviewed"]
 Order = Literal["asc", "desc"]
 Limit = Annotated[int, Query(ge=1, le=5000)]
 Offset = Annotated[int, Query(ge=0, le=MAX_INT)]
@@ -43,7 +43,7 @@ class WebSettings:
     def __init__(self, *, archive: Archive | None = None, clock: Callable[[], dt.datetime] | None = None,
                  stale_after: dt.timedelta = DEFAULT_STALE_AFTER, templates: str | None = None,
                  credentials: Credentials | None = None, index_on_start: bool = False,
-                 fleet: Callable[[], dict] | None = None) -> None:
+                 fleet: Callable[[], dict] | None = None, language: str = "en", timezone: str = "UTC") -> None:
         self.archive = archive
         self.fleet = fleet  # scale mode: the fleet's state (monitor.fleet.state) for the overview
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
@@ -51,6 +51,8 @@ class WebSettings:
         self.templates = templates
         self.credentials = credentials or Credentials()
         self.index_on_start = index_on_start
+        self.language = language  # of the labels ([web] language)
+        self.timezone = timezone  # times on the pages ([schedule] timezone); JSON stays UTC
 
 
 @dataclass

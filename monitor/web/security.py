@@ -4,23 +4,30 @@ On a loopback address the app is open (only this machine can reach it). Bound an
 refuses to start unless credentials come from the environment: a bearer token
 (NOTICEWATCH_WEB_TOKEN; browsers send it as the basic-auth password) and/or basic-auth user and
 password (NOTICEWATCH_WEB_USER, NOTICEWATCH_WEB_PASSWORD). Every response carries a restrictive
-Content-Security-Policy (no scripts at all), nosniff and no framing; only GET and HEAD are served.
+Content-Security-Policy (no scripts at all), nosniff and no framing; only GET and HEAD are served,
+except POST of a change review when credentials are configured (CSRF-protected, see routes/reviews.py).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 TOKEN_ENV, USER_ENV, PASSWORD_ENV = "NOTICEWATCH_WEB_TOKEN", "NOTICEWATCH_WEB_USER", "NOTICEWATCH_WEB_PASSWORD"
 PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
             "frame-ancestors 'none'; base-uri 'none'")
 ATTACHMENT_CSP = "default-src 'none'; sandbox"
+# The one thing that is written through the web: a change's review, and only with credentials configured.
+REVIEW_PATH = re.compile(r"^(/api)?/changes/[0-9]{1,10}/review$")
 SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", b"no-referrer"), (b"cross-origin-opener-policy", b"same-origin")]
 
@@ -61,6 +68,36 @@ class Credentials:
             return bool(self.token) and secrets.compare_digest(password.encode(), self.token.encode())
         return False
 
+    def identify(self, authorization: str | None) -> str | None:
+        """Who is asking, for a review: the basic-auth user name ("token" for a bearer token); None when
+        no credentials are configured (an open server marks nothing) or they do not match."""
+        if not self.required or not self.accepts(authorization):
+            return None
+        scheme, _, value = (authorization or "").partition(" ")
+        if scheme.lower() == "basic":
+            user = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")[0]
+            return user or "token"
+        return "token"
+
+    def secret(self) -> bytes:
+        return hashlib.sha256(b"noticewatch-csrf\0" + (self.token or "").encode() + b"\0"
+                              + (self.user or "").encode() + b"\0" + (self.password or "").encode()).digest()
+
+
+def csrf_token(credentials: Credentials, reviewer: str, change_id: int) -> str:
+    """The form's anti-forgery token: bound to reviewer and change, keyed by the configured credentials."""
+    return hmac.new(credentials.secret(), f"{reviewer}\n{change_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def same_origin(headers: Mapping[str, str]) -> bool:
+    """A browser's own form. Sec-Fetch-Site (every current browser sends it) must say same-origin; without
+    it, an Origin must be our host. `Origin: null` is what our no-referrer policy makes browsers send."""
+    site = headers.get("sec-fetch-site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = headers.get("origin")
+    return origin in (None, "null") or urlsplit(origin).netloc == headers.get("host")
+
 
 def is_loopback(host: str) -> bool:
     if host == "localhost":
@@ -95,7 +132,8 @@ class SecurityMiddleware:
             return
         headers = dict(scope.get("headers") or [])
         authorization = headers.get(b"authorization", b"").decode("latin-1") or None
-        if scope["method"] not in ("GET", "HEAD"):
+        writable = scope["method"] == "POST" and self.credentials.required and REVIEW_PATH.match(scope["path"])
+        if scope["method"] not in ("GET", "HEAD") and not writable:
             await self._plain(send, 405, b"read-only: only GET and HEAD are served\n", [(b"allow", b"GET, HEAD")])
             return
         if not self.credentials.accepts(authorization):

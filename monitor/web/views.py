@@ -15,7 +15,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from monitor.core import Document, FetchOutcome, Standing, as_utc, iso_utc
+from monitor.core import Document, FetchOutcome, Significance, Standing, as_utc, iso_utc
 from monitor.dates import NoticeDate, find_notice_date
 from monitor.diff import diff_documents, mask_document, word_diff
 from monitor.store import (
@@ -31,6 +31,7 @@ from monitor.store import (
     load_sites,
     source_standings,
     standing_facts,
+    unreviewed_counts,
 )
 from monitor.web.blame import clause_origins
 
@@ -141,10 +142,12 @@ def overview_facts(session: Session) -> list[dict]:
                                    .group_by(Version.source_id)).all())
     changes: dict[str, list[dict]] = defaultdict(list)
     times: dict[str, list[tuple[float, bool]]] = defaultdict(list)
-    for change_id, source_id, detected, significance in session.exec(
-            select(Change.id, Change.source_id, Change.detected_at, Change.significance)
+    for change_id, source_id, detected, significance, flags_json in session.exec(
+            select(Change.id, Change.source_id, Change.detected_at, Change.significance, Change.flags_json)
             .order_by(Change.source_id, Change.detected_at, Change.id)):
-        changes[source_id].append({"id": change_id, "detected_at": iso_utc(detected), "significance": significance})
+        silent = bool(json.loads(flags_json or "{}").get("silent_change"))
+        changes[source_id].append({"id": change_id, "detected_at": iso_utc(detected), "significance": significance,
+                                   "silent": silent})
         times[source_id].append((as_utc(detected).timestamp(), significance != "cosmetic"))
     facts = []
     for source in session.exec(select(Source)).all():
@@ -158,6 +161,8 @@ def overview_facts(session: Session) -> list[dict]:
                               if source.id in last_fetch else None,
                               "last_change": own[-1]["detected_at"] if own else None,
                               "last_change_id": own[-1]["id"] if own else None,
+                              "last_significance": own[-1]["significance"] if own else None,
+                              "last_silent": own[-1]["silent"] if own else False,
                               "versions": number or 0, "current_since": iso_utc(created),
                               "first_seen": iso_utc(first_seen.get(source.id)),
                               "date_statement": date_statement(statement), "changes": own}})
@@ -176,6 +181,7 @@ def overview(session: Session, *, now: dt.datetime, stale_after: dt.timedelta, s
     rows = []
     timelines: dict[str, tuple] = {}
     needle = (query or "").strip().lower()
+    open_reviews = unreviewed_counts(session)  # not cached with the facts: a review changes no history
     for fact in overview_facts(session):
         row = fact["row"]
         if needle and needle not in row["source"].lower() and needle not in (row["company"] or "").lower():
@@ -183,15 +189,24 @@ def overview(session: Session, *, now: dt.datetime, stale_after: dt.timedelta, s
         standing = decide_standing(fact["standing"], now, stale_after)
         if status and standing.standing != status:
             continue
-        rows.append({**row, "status": standing.standing.value, "status_reason": standing.reason})
+        rows.append({**row, "status": standing.standing.value, "status_reason": standing.reason,
+                     "unreviewed": open_reviews.get(row["source"], 0)})
         timelines[row["source"]] = fact["timeline"]
     rank = {name: i for i, name in enumerate(STATUSES)}
     keys = {"company": lambda r: (r["company"] or r["source"]).lower(), "status": lambda r: rank[r["status"]],
             "last_check": lambda r: r["last_check"] or "", "last_change": lambda r: r["last_change"] or "",
-            "versions": lambda r: r["versions"]}
+            "versions": lambda r: r["versions"],
+            # most significant last change first, a silent one before a dated one, then the newest
+            "significance": lambda r: (-Significance.rank_of(r["last_significance"]) if r["last_significance"]
+                                       else 1, not r["last_silent"], -_epoch(r["last_change"])),
+            "unreviewed": lambda r: -r["unreviewed"]}
     rows.sort(key=lambda r: (keys[sort](r), r["source"]), reverse=descending)
     return {"notices": rows, "counts": dict(Counter(r["status"] for r in rows)), "now": iso_utc(now),
             "timelines": timelines}
+
+
+def _epoch(iso: str | None) -> float:
+    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() if iso else 0.0
 
 
 def _source(session: Session, source_id: str) -> Source:

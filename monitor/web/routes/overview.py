@@ -34,7 +34,7 @@ def overview_data(
 
 
 @router.get("/", response_class=HTMLResponse, tags=["pages"], summary="Overview of every notice")
-def overview_page(ctx: Ctx, sort: Sort = "company", order: Order = "asc", status: Standing | None = None,
+def overview_page(ctx: Ctx, sort: Sort = "significance", order: Order = "asc", status: Standing | None = None,
                   q: OverviewQ = None, limit: Limit = 200, offset: Offset = 0):
     data = overview_data(ctx, sort, order, status, q, limit, offset)
     end = ctx.settings.clock().timestamp()
@@ -45,7 +45,7 @@ def overview_page(ctx: Ctx, sort: Sort = "company", order: Order = "asc", status
 
 
 @router.get("/api/notices", tags=["api"], summary="Overview of every notice (JSON)")
-def overview_api(ctx: Ctx, sort: Sort = "company", order: Order = "asc", status: Standing | None = None,
+def overview_api(ctx: Ctx, sort: Sort = "significance", order: Order = "asc", status: Standing | None = None,
                  q: OverviewQ = None, limit: Limit = 200, offset: Offset = 0) -> dict:
     data = overview_data(ctx, sort, order, status, q, limit, offset)
     del data["timelines"]
