@@ -17,6 +17,7 @@ from crawler.items import FetchItem
 from monitor.archive import Archive, ArchiveError
 from monitor.config import LoadedConfig
 from monitor.db import open_db
+from monitor.diff import DiffBudget
 from monitor.record import AlreadyRecorded, RecordResult, conditional_headers, record_fetch, sync_sources
 from monitor.source_status import FetchState, fetch_state
 
@@ -104,7 +105,9 @@ class RecordPipeline:
                                   min_text_chars=loaded.config.crawl.min_text_chars,
                                   stored_size=int(stored_size) if stored_size else None,
                                   claim=fleet.record_claim(item) if fleet is not None else None,
-                                  gone_after=loaded.config.crawl.gone_after)
+                                  gone_after=loaded.config.crawl.gone_after,
+                                  diff_budget=DiffBudget(loaded.config.crawl.diff_timeout,
+                                                         loaded.config.crawl.diff_max_chars))
         except AlreadyRecorded:
             result = RecordResult(item.source_id, "duplicate")
         if fleet is not None:

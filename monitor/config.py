@@ -120,6 +120,8 @@ class CrawlConfig(_Strict):
     max_size: Annotated[int, Field(gt=0)] = 10 * 1024 * 1024
     min_text_chars: Annotated[int, Field(ge=0)] = 200
     max_text_loss: Annotated[float, Field(gt=0, le=1)] = 0.5
+    diff_timeout: Annotated[float, Field(gt=0)] = 10.0
+    diff_max_chars: Annotated[int, Field(gt=0)] = 5_000_000
     gone_after: Annotated[int, Field(ge=1, le=100)] = 3
     browser: str = "/usr/bin/chromium"
     concurrency: Annotated[int, Field(ge=1, le=512)] = 16

@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 
 from monitor.dates import NoticeDate, find_notice_date
-from monitor.diff import CHANGE_KINDS, diff_documents
+from monitor.diff import CHANGE_KINDS, DiffBudget, diff_documents
 from monitor.document import Document
 from monitor.models import Version
 
@@ -35,12 +35,16 @@ def stored_notice_date(version: Version, language: str | None = None) -> NoticeD
 
 
 def change_fields(old: Version, new: Version, new_document: Document, *, language: str | None,
-                  fetched_at: datetime | None) -> dict:
-    """Diff two stored versions (the old one's date as stored) into the derived columns of a Change."""
+                  fetched_at: datetime | None, budget: DiffBudget | None = None) -> dict:
+    """Diff two stored versions (the old one's date as stored) into the derived columns of a Change.
+
+    Raises `monitor.diff.DiffBudgetExceeded` past `budget` (default: none).
+    """
     old_document = Document.from_json(old.document_json)
     language = language or new_document.language or old_document.language
     diff = diff_documents(old_document, new_document, old_date=stored_notice_date(old, language),
-                          new_date=stored_notice_date(new, language), fetched_at=fetched_at, language=language)
+                          new_date=stored_notice_date(new, language), fetched_at=fetched_at, language=language,
+                          budget=budget)
     counts = {kind: sum(1 for c in diff.changes if c.kind == kind) for kind in CHANGE_KINDS}
     return {"diff_json": json.dumps(diff.to_dict(), ensure_ascii=False),
             "flags_json": json.dumps(diff.flags, ensure_ascii=False),

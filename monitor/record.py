@@ -19,6 +19,7 @@ from crawler.items import FetchItem
 from monitor.config import LoadedConfig, SourceConfig
 from monitor.db import session_scope
 from monitor.derive import change_fields, version_fields
+from monitor.diff import DiffBudget, DiffBudgetExceeded
 from monitor.document import Document
 from monitor.extract import extract_document
 from monitor.models import Blob, Change, Fetch, Source, Version
@@ -116,7 +117,8 @@ def derive_document(item: FetchItem, source: SourceConfig) -> Document:
 
 
 def new_version(session: Session, source_id: str, document: Document, fetch: Fetch | None,
-                blob_sha256: str | None, previous: Version | None) -> tuple[Version, Change | None]:
+                blob_sha256: str | None, previous: Version | None,
+                budget: DiffBudget | None = None) -> tuple[Version, Change | None]:
     """Add the next version of a source and, if there was one before, the change between them."""
     source = session.get(Source, source_id)
     language = (source.language if source else None) or document.language
@@ -131,7 +133,8 @@ def new_version(session: Session, source_id: str, document: Document, fetch: Fet
         return version, None
     change = Change(source_id=source_id, old_version_id=previous.id, new_version_id=version.id,
                     detected_at=version.created_at,
-                    **change_fields(previous, version, document, language=language, fetched_at=version.created_at))
+                    **change_fields(previous, version, document, language=language, fetched_at=version.created_at,
+                                  budget=budget))
     session.add(change)
     session.flush()
     return version, change
@@ -144,12 +147,15 @@ def lock_source(session: Session, source_id: str) -> None:
 
 def record_fetch(engine: Engine, item: FetchItem, source: SourceConfig, *, cycle_id: str | None = None,
                  min_text_chars: int = 200, stored_size: int | None = None,
-                 claim: Callable[[Session], None] | None = None, gone_after: int = 3) -> RecordResult:
+                 claim: Callable[[Session], None] | None = None, gone_after: int = 3,
+                 diff_budget: DiffBudget | None = None) -> RecordResult:
     """Record one fetch; derive a new version and change when the extracted text differs.
 
     `claim` runs first in the same transaction and may raise AlreadyRecorded to keep nothing.
     A suspicious fetch (an error page, a wall, a body that lost most of its text: see
     monitor/fetchcheck.py) is archived and recorded with its reason, never turned into a version.
+    A change whose diff exceeds `diff_budget` ([crawl] diff_timeout, diff_max_chars) is a failed
+    fetch too: the last good version stays and the next cycle tries again.
     """
     with session_scope(engine) as session:
         if claim is not None:
@@ -158,7 +164,7 @@ def record_fetch(engine: Engine, item: FetchItem, source: SourceConfig, *, cycle
         source_row = session.get(Source, item.source_id)
         found = bool(item.discovered_url) and source_row is not None \
             and source_row.discovered_url != item.discovered_url
-        result = _record(session, fetch, item, source, min_text_chars, stored_size)
+        result = _record(session, fetch, item, source, min_text_chars, stored_size, diff_budget)
         status = update_status(session, source_id=item.source_id, outcome=result.outcome, status=item.status,
                                error=result.error, moved_from=item.moved_from if item.moved_to else None,
                                moved_to=item.moved_to, cycle_id=cycle_id, gone_after=gone_after, when=fetch.fetched_at)
@@ -175,7 +181,7 @@ def _same_text(previous: Version, document: Document) -> bool:
 
 
 def _record(session: Session, fetch: Fetch, item: FetchItem, source: SourceConfig, min_text_chars: int,
-            stored_size: int | None) -> RecordResult:
+            stored_size: int | None, diff_budget: DiffBudget | None = None) -> RecordResult:
     if item.discovered_url:
         src_row = session.get(Source, item.source_id)
         if src_row is not None:
@@ -214,6 +220,12 @@ def _record(session: Session, fetch: Fetch, item: FetchItem, source: SourceConfi
     fetch.outcome = "changed" if previous else "first"
     session.add(fetch)
     session.flush()
-    version, change = new_version(session, item.source_id, document, fetch, item.blob_sha256, previous)
+    try:
+        with session.begin_nested():
+            version, change = new_version(session, item.source_id, document, fetch, item.blob_sha256, previous,
+                                          diff_budget)
+    except DiffBudgetExceeded as exc:
+        fetch.outcome, fetch.error = "failed", f"diff over budget: {exc}"
+        return RecordResult(item.source_id, "failed", fetch.error)
     return RecordResult(item.source_id, fetch.outcome, version_number=version.number,
                         change_id=change.id if change else None)
