@@ -12,17 +12,17 @@ split on blank lines. The noise rules themselves live in monitor/normalize.py.
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Iterable
 
 from bs4 import BeautifulSoup, NavigableString, Tag
-from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, resolve_encoding
 
+from monitor.bodytext import ExtractionError, check_text_body, decode_body, extraction_failure
 from monitor.document import Block, Document
 from monitor.normalize import link_target, normalise_text, rules_of
 
-__all__ = ["decode_body", "extract_document", "extract_html", "extract_plain_text", "normalise_text"]
+__all__ = ["ExtractionError", "decode_body", "extract_document", "extraction_failure", "extract_html",
+           "extract_plain_text", "normalise_text"]
 
 HEADINGS = {f"h{i}": i for i in range(1, 7)}
 BLOCK_TAGS = {"p", "div", "section", "article", "main", "header", "footer", "blockquote", "pre", "aside",
@@ -33,28 +33,6 @@ BLOCK_TAGS = {"p", "div", "section", "article", "main", "header", "footer", "blo
 
 def _has_blocks(node: Tag) -> bool:
     return any(isinstance(d, Tag) and d.name in BLOCK_TAGS for d in node.descendants)
-
-
-def decode_body(body: bytes, content_type: str | None) -> str:
-    """Decode a page: BOM, else valid UTF-8, else the declared charset (header, then <meta>), else
-    windows-1252. Valid multi-byte UTF-8 wins over a declaration because legacy-encoded text almost
-    never decodes as UTF-8, while wrong charset headers on UTF-8 pages are common."""
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                          (codecs.BOM_UTF16_BE, "utf-16-be")):
-        if body.startswith(bom):
-            return body[len(bom):].decode(encoding, errors="replace")
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    for declared in (http_content_type_encoding(content_type), html_body_declared_encoding(body)):
-        encoding = resolve_encoding(declared) if declared else None
-        if encoding and encoding.replace("_", "-") not in ("utf-8", "utf8"):
-            try:
-                return body.decode(encoding)
-            except (UnicodeDecodeError, LookupError):
-                continue
-    return body.decode("cp1252", errors="replace")
 
 
 def _media_type(content_type: str | None) -> str:
@@ -69,6 +47,7 @@ def extract_document(body: bytes, content_type: str | None = None, *, select: It
         from monitor.pdf import extract_pdf
 
         return extract_pdf(body, language=language)
+    check_text_body(body, content_type)
     text = decode_body(body, content_type)
     if media == "text/plain":
         return extract_plain_text(text, language=language)

@@ -21,7 +21,7 @@ from monitor.db import session_scope
 from monitor.derive import change_fields, version_fields
 from monitor.diff import DiffBudget, DiffBudgetExceeded
 from monitor.document import Document
-from monitor.extract import extract_document
+from monitor.extract import extract_document, extraction_failure
 from monitor.models import Blob, Change, Fetch, Source, Version
 from monitor.source_status import update_status
 
@@ -203,7 +203,7 @@ def _record(session: Session, fetch: Fetch, item: FetchItem, source: SourceConfi
     try:
         document = item.document if item.document is not None else derive_document(item, source)
     except Exception as exc:  # a parser crash on hostile input is a failed fetch, not a crashed cycle
-        fetch.outcome, fetch.error = "failed", f"extraction failed: {type(exc).__name__}: {exc}"
+        fetch.outcome, fetch.error = "failed", extraction_failure(exc, item.final_url or item.url)
         session.add(fetch)
         return RecordResult(item.source_id, "failed", fetch.error)
     if document.char_count() < min_text_chars:

@@ -36,6 +36,7 @@ from monitor.archive import Archive, ArchiveError
 from monitor.config import LoadedConfig, SourceConfig
 from monitor.derive import change_fields, version_fields
 from monitor.document import Document
+from monitor.extract import extraction_failure
 from monitor.models import Change, Fetch, Source, Version
 from monitor.record import derive_document
 
@@ -126,7 +127,7 @@ def _replay(session: Session, archive: Archive, source: SourceConfig, min_text_c
             try:
                 document = derive_document(item, source)
             except Exception as exc:  # the same rule as record_fetch: hostile input fails the fetch
-                document = f"extraction failed: {type(exc).__name__}: {exc}"
+                document = extraction_failure(exc, item.final_url or item.url)
             if isinstance(document, Document) and document.char_count() < min_text_chars:
                 document = f"empty or tiny body: {document.char_count()} characters of text"
             by_blob[fetch.blob_sha256] = document
