@@ -17,9 +17,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
 from crawler.fleet import FrontierWorkerMixin
@@ -257,6 +258,12 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
             error = str(failure.value) or "request ignored"
             if "robots" in error.lower() or "Forbidden by robots.txt" in error:
                 error = "forbidden by robots.txt"
+        elif failure.check(DownloadCancelledError, CancelledError):
+            # Scrapy cancels a download past DOWNLOAD_MAXSIZE: announced by Content-Length, or counted
+            # while a chunked body streams in.
+            announced = "Expected to receive" in failure.getErrorMessage()
+            limit = int(self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+            error = f"body larger than max_size ({limit:,} bytes{'' if announced else ', chunked'})"
         else:
             error = f"{failure.type.__name__}: {failure.getErrorMessage()}"
         yield self._item(meta, request.url, status=status, error=error)
