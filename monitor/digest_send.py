@@ -29,7 +29,7 @@ from monitor.config_mail import MailConfig, SubscriptionConfig
 from monitor.digest import DigestView, build_digest
 from monitor.digest_render import bare_address, build_message
 from monitor.digest_schedule import current_slot, first_since, is_due
-from monitor.mailer import DeliveryError, smtp_send
+from monitor.mailer import DeliveryError, UncertainDelivery, smtp_send
 from monitor.models import Change, Source, Version
 from monitor.outbox import (
     DigestEntry,
@@ -39,6 +39,7 @@ from monitor.outbox import (
     claim,
     mark_failed,
     mark_sent,
+    mark_uncertain,
     sendable,
 )
 from monitor.query import change_record, iso_utc
@@ -60,6 +61,7 @@ class DigestReport:
     composed: list[dict] = field(default_factory=list)
     sent: list[dict] = field(default_factory=list)
     failed: list[dict] = field(default_factory=list)
+    uncertain: list[dict] = field(default_factory=list)
     busy: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -75,11 +77,15 @@ class DigestReport:
             out.append(line)
         out += [f"digest {f['subscription']}: not sent (attempt {f['attempt']}): {f['error']}; "
                 f"kept in the outbox, next attempt after {f['next_attempt_at']}" for f in self.failed]
+        out += [f"digest {u['subscription']}: {u['message_id']} may have been delivered (attempt {u['attempt']}): "
+                f"{u['error']}; held until {u['resend_after']}, then sent again with the same Message-ID"
+                for u in self.uncertain]
         out += [f"digest {name}: another sender is composing it; skipped" for name in self.busy]
         return out or ["digests: nothing due"]
 
     def to_dict(self) -> dict:
-        return {"composed": self.composed, "sent": self.sent, "failed": self.failed, "busy": self.busy}
+        return {"composed": self.composed, "sent": self.sent, "failed": self.failed,
+                "uncertain": self.uncertain, "busy": self.busy}
 
 
 def subscriptions_named(loaded: LoadedConfig, names: list[str] | tuple[str, ...] | None) -> list[SubscriptionConfig]:
@@ -231,7 +237,7 @@ def send_outbox(engine: Engine, loaded: LoadedConfig, now: datetime, names: list
     for message in candidates:
         if wanted is not None and message.subscription not in wanted:
             continue
-        uncertain = message.state == "sending" or message.uncertain_attempts > 0
+        uncertain = message.state in ("sending", "uncertain") or message.uncertain_attempts > 0
         if not claim(engine, message, now):
             continue
         attempt = message.attempts + 1
@@ -239,6 +245,11 @@ def send_outbox(engine: Engine, loaded: LoadedConfig, now: datetime, names: list
         try:
             refused = smtp_send(mail, message.sender, message.recipients, message.raw.encode("ascii"),
                                 password=password, ca_file=ca_file)
+        except UncertainDelivery as exc:
+            resend_after = mark_uncertain(engine, message.id, str(exc), mail.sending_lease)
+            report.uncertain.append({"subscription": message.subscription, "message_id": message.message_id,
+                                     "attempt": attempt, "error": str(exc), "resend_after": iso_utc(resend_after)})
+            continue
         except DeliveryError as exc:
             next_at = mark_failed(engine, message.id, attempt, str(exc), now, mail.retry_backoff)
             report.failed.append({"subscription": message.subscription, "message_id": message.message_id,
