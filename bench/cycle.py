@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from monitor.demo_site import SEED_NAMES, NoticeSite, SitePage, seed_texts  # noqa: E402
+from monitor.devtools import SEED_NAMES, NoticeSite, SitePage, seed_texts  # noqa: E402
 
 BARE_SPIDER = '''
 import sys, scrapy

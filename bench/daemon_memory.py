@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from monitor.demo_site import NoticeSite  # noqa: E402
+from monitor.devtools import NoticeSite  # noqa: E402
 
 
 def rss_kib(pid: int) -> int:

@@ -16,12 +16,11 @@ from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT))
 
-from seed_docs import seed_document  # noqa: E402
-
+from monitor.core import Document  # noqa: E402
 from monitor.diff import diff_documents  # noqa: E402
-from monitor.document import Document  # noqa: E402
+from tests.support.seeds import seed_document  # noqa: E402
 
 TARGETS_MS = {"a": 20.0, "b": 60.0, "c": 100.0}
 RUNS = 25

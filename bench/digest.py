@@ -13,10 +13,9 @@ import statistics
 import time
 from email.policy import SMTP
 
-from monitor.config_mail import SubscriptionConfig
-from monitor.demo_site import seed_texts
-from monitor.digest import build_digest
-from monitor.digest_render import build_message
+from monitor.config import SubscriptionConfig
+from monitor.devtools import seed_texts
+from monitor.digest import build_digest, build_message
 
 TARGET_SECONDS = 1.0
 NOTICES, CLAUSES_PER_NOTICE = 200, 5

@@ -1,7 +1,7 @@
 """The slowest clause diff over many mutated notices (issue 16: the differ must never stall a cycle).
 
 Each page is a seed notice put through a random mix of the mutations that stalled the old
-aligner (tests/page_mutations.py: merges into one long paragraph, splits, shuffles, duplicated
+aligner (tests/support/mutations.py: merges into one long paragraph, splits, shuffles, duplicated
 clauses and sections, deletions, rewording), diffed against its seed (every other page the
 reverse). Prints the slowest diffs, how many took over 1 s / 2 s, and the issue's two named
 worst cases (40 clauses merged into one ~10.8 KB paragraph; 80 clauses, ~18 KB).
@@ -17,13 +17,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT))
 
-from page_mutations import merged_run, mutate  # noqa: E402
-from seed_docs import SEED_NAMES, seed_document  # noqa: E402
-
+from monitor.core import Document  # noqa: E402
 from monitor.diff import diff_documents  # noqa: E402
-from monitor.document import Document  # noqa: E402
+from tests.support.mutations import merged_run, mutate  # noqa: E402
+from tests.support.seeds import SEED_NAMES, seed_document  # noqa: E402
 
 
 def timed(old: Document, new: Document) -> float:

@@ -22,10 +22,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from monitor.demo_site import SEED_NAMES, notice_html_body, page_html, seed_text  # noqa: E402
-from monitor.evaluate import DEFAULT_FIXTURES, Fixtures  # noqa: E402
-from monitor.extract import extract_document  # noqa: E402
-from monitor.fetchcheck import assess_fetch  # noqa: E402
+from monitor.devtools import (  # noqa: E402
+    DEFAULT_FIXTURES,
+    SEED_NAMES,
+    Fixtures,
+    notice_html_body,
+    page_html,
+    seed_text,
+)
+from monitor.extract import assess_fetch, extract_document, text_sha256  # noqa: E402
 
 
 def baseline_extractor(rev: str):
@@ -76,10 +81,10 @@ def main() -> None:
         document = extract_document(body, "text/html; charset=utf-8", url="https://www.example.nl/privacy")
         assess_fetch(document, body, url="https://www.example.nl/privacy", final_url="https://www.example.nl/privacy",
                      previous_chars=document.char_count())
-        document.text_sha256()
+        text_sha256(document)
 
     def before(body: bytes) -> None:
-        old(body, "text/html; charset=utf-8").text_sha256()
+        text_sha256(old(body, "text/html; charset=utf-8"))
 
     t_old, t_new = timed([before, current], bodies, args.rounds)
     print(f"extraction benchmark: {len(bodies)} pages (5 seeds, with and without noise), best of {args.rounds}")

@@ -32,9 +32,8 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import SQLModel  # noqa: E402
 
-from monitor.db import open_db  # noqa: E402
-from monitor.demo_fleet import FleetSites  # noqa: E402
-from monitor.fleet_tables import CycleItem  # noqa: E402
+from monitor.devtools import FleetSites  # noqa: E402
+from monitor.store import CycleItem, open_db  # noqa: E402
 
 POSTGRES = os.environ.get("NOTICEWATCH_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("NOTICEWATCH_BENCH_REDIS", "redis://127.0.0.1:6379/0")

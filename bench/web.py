@@ -29,13 +29,17 @@ sys.path.insert(0, str(REPO))
 import httpx  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
-from monitor.db import open_db  # noqa: E402
-from monitor.demo_site import SEED_NAMES, notice_html_body, page_html, seed_texts  # noqa: E402
-from monitor.document import Block, Document  # noqa: E402
+from monitor.core import Block, Document  # noqa: E402
+from monitor.devtools import SEED_NAMES, notice_html_body, page_html, seed_texts  # noqa: E402
 from monitor.extract import extract_document  # noqa: E402
-from monitor.models import Fetch, Source, Version  # noqa: E402
-from monitor.record import new_version  # noqa: E402
-from monitor.search_index import ensure_index  # noqa: E402
+from monitor.store import (  # noqa: E402
+    Fetch,
+    Source,
+    Version,
+    ensure_index,  # noqa: E402
+    new_version,  # noqa: E402
+    open_db,  # noqa: E402
+)
 
 TARGETS = {"overview": 0.100, "diff": 0.150}
 

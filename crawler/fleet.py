@@ -24,11 +24,10 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 from twisted.internet import task
 
-from crawler.items import FetchItem
-from monitor.fleet_tables import CycleItem
-from monitor.frontier import Frontier, member, parse_member
-from monitor.models import utcnow
-from monitor.record import AlreadyRecorded
+from crawler.pipelines import get_recorder
+from monitor.core import FetchResult, utcnow
+from monitor.fleet import Frontier, member, parse_member
+from monitor.store import AlreadyRecorded, CycleItem
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +51,6 @@ class FrontierWorkerMixin(RedisMixin):
     frontier: Frontier | None = None
 
     def setup_frontier(self, crawler, exit_when_idle: float = 0.0) -> None:
-        from crawler.pipelines import get_recorder
-
         config = self.loaded.config.frontier
         self.frontier = Frontier.from_config(config)
         self.redis_key = self.frontier.queue_key
@@ -129,12 +126,12 @@ class FrontierWorkerMixin(RedisMixin):
 
     # -- finishing work --------------------------------------------------------------------------------
 
-    def record_claim(self, item: FetchItem) -> Callable[[Session], None] | None:
+    def record_claim(self, item: FetchResult) -> Callable[[Session], None] | None:
         if item.cycle_id is None or member(item.cycle_id, item.source_id) not in self.in_flight:
             return None
         return claim_in_db(item.cycle_id, item.source_id, self.worker_id)
 
-    def recorded(self, item: FetchItem) -> None:
+    def recorded(self, item: FetchResult) -> None:
         """The fetch is committed (or was a duplicate): the claim is finished."""
         if item.cycle_id is None:
             return
@@ -148,7 +145,7 @@ class FrontierWorkerMixin(RedisMixin):
 
     def _item_finished(self, item, response=None, spider=None, **_kw) -> None:
         """Stop renewing the item's claim (after an error it expires and is tried again) and top up."""
-        if isinstance(item, FetchItem) and item.cycle_id is not None:
+        if isinstance(item, FetchResult) and item.cycle_id is not None:
             self.in_flight.discard(member(item.cycle_id, item.source_id))
         if self.crawler.engine is not None and self.crawler.engine.spider is not None:
             self.schedule_next_requests()

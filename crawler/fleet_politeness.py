@@ -18,7 +18,8 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
-from monitor.frontier import Frontier
+from crawler.project_config import config_from_settings
+from monitor.fleet import Frontier
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,7 @@ class FleetSlotMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler) -> FleetSlotMiddleware:
-        from crawler.spiders.notices import _config_from_settings
-
-        loaded = _config_from_settings(crawler.settings)
+        loaded = config_from_settings(crawler.settings)
         if loaded.config.frontier is None:
             raise NotConfigured("no [frontier]: Scrapy's per-process slots are enough")
         crawl = loaded.config.crawl

@@ -13,13 +13,21 @@ from datetime import UTC, datetime
 from scrapy import signals
 from sqlalchemy.engine import Engine
 
-from crawler.items import FetchItem
+from crawler.project_config import config_from_settings
 from monitor.archive import Archive, ArchiveError
 from monitor.config import LoadedConfig
-from monitor.db import open_db
+from monitor.core import FetchResult
 from monitor.diff import DiffBudget
-from monitor.record import AlreadyRecorded, RecordResult, conditional_headers, record_fetch, sync_sources
-from monitor.source_status import FetchState, fetch_state
+from monitor.store import (
+    AlreadyRecorded,
+    FetchState,
+    RecordResult,
+    conditional_headers,
+    fetch_state,
+    open_db,
+    record_fetch,
+    sync_sources,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +60,8 @@ def get_recorder(crawler) -> Recorder:
     """The crawl's Recorder, created on first use."""
     recorder = getattr(crawler, "noticewatch_recorder", None)
     if recorder is None:
-        from crawler.spiders.notices import _config_from_settings
-
         cycle_id = crawler.settings.get("NOTICEWATCH_CYCLE") or uuid.uuid4().hex
-        recorder = Recorder(_config_from_settings(crawler.settings), cycle_id)
+        recorder = Recorder(config_from_settings(crawler.settings), cycle_id)
         crawler.noticewatch_recorder = recorder
     return recorder
 
@@ -70,15 +76,14 @@ class ArchivePipeline:
     def from_crawler(cls, crawler) -> ArchivePipeline:
         return cls(get_recorder(crawler))
 
-    def process_item(self, item: FetchItem, spider=None) -> FetchItem:
+    def process_item(self, item: FetchResult, spider=None) -> FetchResult:
         if item.body is not None:
             try:
                 stored = self.recorder.archive.put(item.body)
             except ArchiveError as exc:
                 item.error, item.body = str(exc), None
                 return item
-            item.blob_sha256, item.blob_created = stored.sha256, stored.created
-            item.headers.setdefault("X-Noticewatch-Stored-Size", str(stored.stored_size))
+            item.archived = stored
         return item
 
 
@@ -95,15 +100,13 @@ class RecordPipeline:
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
-    def process_item(self, item: FetchItem, spider=None) -> FetchItem:
+    def process_item(self, item: FetchResult, spider=None) -> FetchResult:
         loaded = self.recorder.loaded
         source = self.recorder.sources[item.source_id]
-        stored_size = item.headers.pop("X-Noticewatch-Stored-Size", None)
         fleet = self.recorder.fleet
         try:
             result = record_fetch(self.recorder.engine, item, source, cycle_id=item.cycle_id or self.recorder.cycle_id,
                                   min_text_chars=loaded.config.crawl.min_text_chars,
-                                  stored_size=int(stored_size) if stored_size else None,
                                   claim=fleet.record_claim(item) if fleet is not None else None,
                                   gone_after=loaded.config.crawl.gone_after,
                                   diff_budget=DiffBudget(loaded.config.crawl.diff_timeout,
@@ -126,7 +129,7 @@ class RecordPipeline:
         for source_id, source in getattr(spider, "sources", {}).items():
             if source_id in self.recorder.results:
                 continue
-            item = FetchItem(source_id=source_id, url=source.start_url, fetched_at=datetime.now(UTC),
+            item = FetchResult(source_id=source_id, url=source.start_url, fetched_at=datetime.now(UTC),
                              error=f"no response this cycle (crawl ended: {reason})")
             self.recorder.results[source_id] = record_fetch(self.recorder.engine, item, source,
                                                             cycle_id=self.recorder.cycle_id)

@@ -1,45 +1,19 @@
 """Shared fixtures: the local notice site, a fresh database per test (SQLite and PostgreSQL), CLI runner.
 
-Integration tests take `db_url`, which runs them once on SQLite and once on the real PostgreSQL at
-NOTICEWATCH_TEST_POSTGRES (default postgresql+psycopg://postgres@127.0.0.1:5432/test); each test
-gets its own fresh database there. Set NOTICEWATCH_TEST_POSTGRES=off to run SQLite only.
+Helpers live in tests/support (one copy each); see tests/support/__init__.py. Speed tiers: tests
+marked `slow` (real daemons, fleets, browsers, the PostgreSQL run of each integration test) are left
+out by `pytest -m "not slow"`; the README's test command runs everything.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from monitor.demo_site import NoticeSite
-
-REPO = Path(__file__).resolve().parent.parent
-POSTGRES_URL = os.environ.get("NOTICEWATCH_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-BACKENDS = ["sqlite"] + ([] if POSTGRES_URL == "off" else ["postgresql"])
-
-
-@contextmanager
-def fresh_postgres(prefix: str = "nwtest") -> Iterator[str]:
-    """A new, empty PostgreSQL database for one test, dropped afterwards."""
-    admin_url = make_url(POSTGRES_URL)
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+from monitor.devtools import NoticeSite
+from tests.support import BACKENDS, fresh_postgres
 
 
 @pytest.fixture(params=BACKENDS)
@@ -65,13 +39,17 @@ def config_path(site, tmp_path, db_url) -> Path:
     return site.write_config(tmp_path / "noticewatch.toml", database=db_url)
 
 
-def run_cli(config: Path | None, *args: str, cwd: Path | None = None, timeout: float = 180,
-            env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run `noticewatch` as a real process, as a user would."""
-    cmd = [sys.executable, "-m", "monitor"]
-    if config is not None:
-        cmd += ["--config", str(config)]
-    cmd += list(args)
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd or REPO, env=full_env,
-                          check=False)
+# Whole modules in the slow tier: real daemons, fleets of workers, browsers, wheel builds.
+SLOW_MODULES = {"test_daemon", "test_scale_fleet", "test_web_browser", "test_browser", "test_migrate_storage",
+                "test_wheel", "test_web_schema", "test_schedule_examples", "test_digest_crash"}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Put the slow tier's tests under the `slow` marker: whole slow modules, and the PostgreSQL run of
+    every integration test (its SQLite run stays in the quick tier)."""
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        params = getattr(item, "callspec", None)
+        on_postgres = params is not None and params.params.get("db_url") == "postgresql"
+        if module in SLOW_MODULES or on_postgres:
+            item.add_marker(pytest.mark.slow)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.archive import Archive, ArchiveError
+from monitor.archive.blobs import Archive, ArchiveError
 
 
 @settings(max_examples=60, deadline=None)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from crawler.spiders.notices import browser_settings
-from monitor.config import load_config
-from monitor.demo_site import NoticeSite, SitePage, notice_html_body, seed_text
-from tests.conftest import run_cli
+from monitor.config.settings import load_config
+from monitor.devtools.site import NoticeSite, SitePage, notice_html_body, seed_text
+from tests.support import run_cli
 
 SHELL = (b'<!DOCTYPE html><html lang="nl"><head><meta charset="utf-8"><title>Privacy</title></head><body>'
          b'<main id="root">Laden\xe2\x80\xa6</main><script src="/static/notice.js"></script></body></html>')

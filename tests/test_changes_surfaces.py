@@ -15,10 +15,10 @@ import jsonschema
 import pytest
 from sqlmodel import Session, select
 
-from monitor.config import load_config
-from monitor.db import open_db
-from monitor.models import Change, Version
-from tests.conftest import REPO, run_cli
+from monitor.config.settings import load_config
+from monitor.store.db import open_db
+from monitor.store.models import Change, Version
+from tests.support import REPO, run_cli
 
 SCHEMA = json.loads((REPO / "docs" / "changes.schema.json").read_text("utf-8"))
 DATE_OLD, DATE_NEW = "geldig per 22-12-2020", "geldig per 05-01-2021"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.support import run_cli
 
 EDIT_OLD = "Wij streven ernaar om binnen de grenzen van de wet zorgvuldig"
 EDIT_NEW = "Wij streven ernaar om binnen de grenzen van de wet uiterst zorgvuldig"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import ConfigError, load_config, parse_config
-from tests.conftest import REPO, run_cli
+from monitor.config.settings import ConfigError, load_config, parse_config
+from tests.support import REPO, run_cli
 
 GOOD = """
 [[source]]

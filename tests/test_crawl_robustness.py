@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import socket
 
 from sqlmodel import Session, select
 
-from monitor.config import load_config
-from monitor.db import open_db
-from monitor.models import Fetch, Source, Version
-from tests.conftest import REPO, run_cli
+from monitor.config.settings import load_config
+from monitor.store.db import open_db
+from monitor.store.models import Fetch, Source, Version
+from tests.support import REPO, free_port, run_cli
 
 
 def _summary(config, *args):
@@ -23,12 +22,6 @@ def _fetches(config):
     engine = open_db(load_config(config).database_url)
     with Session(engine) as session:
         return session.exec(select(Fetch).order_by(Fetch.id)).all()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_user_agent_names_noticewatch_version_and_contact(site, config_path):
@@ -61,7 +54,7 @@ def test_transient_errors_are_retried_and_recover(site, config_path):
 
 
 def test_connection_refused_and_not_found_are_failed_fetches(site, tmp_path, db_url):
-    port = _free_port()
+    port = free_port()
     extra = (f'\n[[source]]\nid = "down"\nname = "Down"\nurl = "http://127.0.0.1:{port}/privacy"\n'
              f'\n[[source]]\nid = "missing"\nname = "Missing"\nurl = "{site.base_url}/privacy/nope"\n')
     config = site.write_config(tmp_path / "nw.toml", database=db_url, extra=extra)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from monitor.archive import Archive
-from monitor.config import load_config
-from monitor.db import open_db
-from monitor.models import Change, Fetch, Version
-from tests.conftest import run_cli
+from monitor.archive.blobs import Archive
+from monitor.config.settings import load_config
+from monitor.store.db import open_db
+from monitor.store.models import Change, Fetch, Version
+from tests.support import run_cli
 
 
 def _state(config: Path):

@@ -17,13 +17,12 @@ import pytest
 from sqlalchemy import func, text
 from sqlmodel import Session, select
 
-from monitor.archive import Archive
-from monitor.db import open_db
-from monitor.lock import CrawlLock
-from monitor.models import Blob, Fetch, Version
-from monitor.outbox import DigestMessage
-from tests.conftest import REPO
-from tests.digest_support import SUBSCRIPTION_TOML, SMTPServer, mail_toml
+from monitor.archive.blobs import Archive
+from monitor.store.db import open_db
+from monitor.store.lock import CrawlLock
+from monitor.store.models import Blob, Fetch, Version
+from monitor.store.outbox import DigestMessage
+from tests.support import REPO, SUBSCRIPTION_TOML, SMTPServer, mail_toml
 
 SCHEDULE = '\n[schedule]\ndefault = "every 3s"\njitter = 0\nlock_ttl = "30s"\n'
 

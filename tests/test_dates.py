@@ -7,10 +7,10 @@ import statistics
 import time
 
 import pytest
-from seed_docs import document_from_text, seed_document
 
-from monitor.dates import NoticeDate, find_notice_date, list_patterns
-from monitor.document import Block, Document
+from monitor.core.document import Block, Document
+from monitor.dates.notice_date import NoticeDate, find_notice_date, list_patterns
+from tests.support.seeds import document_from_text, seed_document
 
 
 def doc(*texts: str, language: str | None = None, heading: int | None = None) -> Document:

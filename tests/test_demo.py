@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import run_cli
+from tests.support import run_cli
 
 
 def test_demo_crawls_edits_and_reports_the_change(tmp_path):

@@ -7,11 +7,11 @@ import json
 from dataclasses import replace
 
 import pytest
-from seed_docs import SEED_NAMES, sections, seed_document, with_paths
 
-from monitor.dates import find_notice_date
-from monitor.diff import ClauseChange, DocumentDiff, apply_changes, diff_documents, inline_html, word_diff
-from monitor.document import Block, Document
+from monitor.core.document import Block, Document
+from monitor.dates.notice_date import find_notice_date
+from monitor.diff.clauses import ClauseChange, DocumentDiff, apply_changes, diff_documents, inline_html, word_diff
+from tests.support.seeds import SEED_NAMES, sections, seed_document, with_paths
 
 DATED = ("ingram-micro", "partners4it", "ismt", "cetit")
 

@@ -11,18 +11,19 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from page_mutations import merged_run, mutate
-from seed_docs import SEED_NAMES, seed_document
 from sqlmodel import Session, select
 
-from crawler.items import FetchItem
-from monitor.alignment import unique_anchors, word_ratio
-from monitor.config import load_config
-from monitor.db import open_db
-from monitor.diff import DiffBudget, DiffBudgetExceeded, apply_changes, diff_documents
-from monitor.document import Document
-from monitor.models import Fetch, Version
-from monitor.record import record_fetch, sync_sources
+from monitor.config.settings import load_config
+from monitor.core import FetchResult
+from monitor.core.document import Document
+from monitor.diff import DiffBudget, DiffBudgetExceeded
+from monitor.diff.alignment import unique_anchors, word_ratio
+from monitor.diff.clauses import apply_changes, diff_documents
+from monitor.store.db import open_db
+from monitor.store.models import Fetch, Version
+from monitor.store.record import record_fetch, sync_sources
+from tests.support.mutations import merged_run, mutate
+from tests.support.seeds import SEED_NAMES, seed_document
 
 DOCS = {name: seed_document(name) for name in SEED_NAMES}
 INGRAM = DOCS["ingram-micro"]
@@ -109,9 +110,9 @@ def test_over_budget_diff_is_a_failed_fetch_and_the_last_version_stands(tmp_path
     start = datetime(2026, 3, 1, 6, tzinfo=UTC)
     outcomes = []
     for n, (body, budget) in enumerate(((_page(clauses), None), (_page([" ".join(clauses)]), DiffBudget(0)))):
-        item = FetchItem(source_id="n", url="http://127.0.0.1:9/privacy", fetched_at=start + timedelta(days=n),
-                         final_url="http://127.0.0.1:9/privacy", status=200, body=body,
-                         headers={"Content-Type": "text/html; charset=utf-8"})
+        item = FetchResult(source_id="n", url="http://127.0.0.1:9/privacy", fetched_at=start + timedelta(days=n),
+                           final_url="http://127.0.0.1:9/privacy", status=200, body=body,
+                           headers={"Content-Type": "text/html; charset=utf-8"})
         outcomes.append(record_fetch(engine, item, loaded.sources[0], diff_budget=budget))
     assert [r.outcome for r in outcomes] == ["first", "failed"]
     assert outcomes[1].error == "diff over budget: diff took longer than 0 s ([crawl] diff_timeout)"

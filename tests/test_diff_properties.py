@@ -13,10 +13,10 @@ from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from seed_docs import SEED_NAMES, sections, seed_document, with_paths
 
-from monitor.diff import apply_changes, diff_documents
-from monitor.document import Block, Document
+from monitor.core.document import Block, Document
+from monitor.diff.clauses import apply_changes, diff_documents
+from tests.support.seeds import SEED_NAMES, sections, seed_document, with_paths
 
 DOCS = {name: seed_document(name) for name in SEED_NAMES}
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import run_cli
-from digest_support import SUBSCRIPTION_TOML, SMTPServer, mail_toml, seed_history, write_config
 
-from monitor.config import load_config
-from monitor.db import open_db
+from monitor.config.settings import load_config
+from monitor.store.db import open_db
+from tests.support import SUBSCRIPTION_TOML, SMTPServer, mail_toml, run_cli
+from tests.support.digest import seed_history
+from tests.support.smtp import write_config
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.config import ConfigError, parse_config
+from monitor.config.settings import ConfigError, parse_config
 
 BASE = """
 [[source]]

@@ -7,24 +7,16 @@ import socket
 import threading
 
 import pytest
-from digest_support import (
-    SEED_EDITS,
-    Handler,
-    SMTPServer,
-    free_port,
-    record_failures,
-    record_text,
-    seed_history,
-    self_signed,
-    write_config,
-)
 from sqlmodel import Session, select
 
-from monitor.config import ConfigError, load_config
-from monitor.db import open_db
-from monitor.demo_site import seed_text
-from monitor.digest_send import due_subscriptions, send_due_digests
-from monitor.outbox import DigestEntry, DigestMessage
+from monitor.config.settings import ConfigError, load_config
+from monitor.devtools.site import seed_text
+from monitor.digest.send import due_subscriptions, send_due_digests
+from monitor.store.db import open_db
+from monitor.store.outbox import DigestEntry, DigestMessage
+from tests.support import SMTPServer, free_port
+from tests.support.digest import SEED_EDITS, record_failures, record_text, seed_history
+from tests.support.smtp import Handler, self_signed, write_config
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)

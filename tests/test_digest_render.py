@@ -8,11 +8,11 @@ from email.policy import SMTP
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.config_mail import SubscriptionConfig
-from monitor.digest import CLAUSE_MAX_CHARS, MAX_CLAUSES_PER_CHANGE, build_digest
-from monitor.digest_render import build_message, render
-from monitor.source_health import FailingSource
-from monitor.worddiff import DELETE, EQUAL, GAP, INSERT, collapse, inline_text, word_segments
+from monitor.config.mail import SubscriptionConfig
+from monitor.diff.words import DELETE, EQUAL, GAP, INSERT, collapse, inline_text, word_segments
+from monitor.digest.render import build_message, render
+from monitor.digest.view import CLAUSE_MAX_CHARS, MAX_CLAUSES_PER_CHANGE, build_digest
+from monitor.store.health import FailingSource
 
 NOW = dt.datetime(2026, 3, 2, 7, 0, tzinfo=dt.UTC)
 HOSTILE = '<script>alert("x")</script> {{ 7*7 }} {% if true %}jinja{% endif %} <img src=x onerror=alert(1)>'
@@ -128,7 +128,7 @@ def test_hostile_page_content_is_shown_as_text():
     rec = record(3, "evil", f"Evil {HOSTILE}", [clause("We keep data.", f"We keep data. {HOSTILE}",
                                                        heading=(HOSTILE,), tags=["<i>tag</i>"])],
                  url='https://evil.example/"><script>alert(2)</script>')
-    failing = [FailingSource("evil", HOSTILE, None, "failed", 3, NOW, HOSTILE)]
+    failing = [FailingSource("evil", HOSTILE, None, "failing", 3, NOW, HOSTILE)]
     view = build_digest(sub(), [rec], failing, now=NOW, since=None, base_url=None)
     message = build_message(view, sub(), None)
     html = message.get_body(("html",)).get_content()
@@ -153,7 +153,7 @@ def test_empty_digest_and_failing_subject():
     weekly = sub(frequency="weekly", send_empty=True)
     subject, text, _html = render(build_digest(weekly, [], [], now=NOW, since=None, base_url=None), weekly)
     assert subject == "[noticewatch] no changes this week" and "No changes in this period." in text
-    failing = [FailingSource("westcon", "Westcon-Comstor", "https://w.example", "failed", 4, NOW, "HTTP 503")]
+    failing = [FailingSource("westcon", "Westcon-Comstor", "https://w.example", "failing", 4, NOW, "HTTP 503")]
     subject, text, _html = render(build_digest(weekly, [], failing, now=NOW, since=None, base_url=None), weekly)
     assert subject == "[noticewatch] 1 privacy notice failing: Westcon-Comstor"
     assert "unreachable or unusable for 4 cycles since 2026-03-02 07:00 UTC" in text and "HTTP 503" in text

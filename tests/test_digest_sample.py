@@ -7,7 +7,7 @@ import subprocess
 import zlib
 from pathlib import Path
 
-from digest_sample import DOCS, render_sample
+from tests.support.digest_sample import DOCS, render_sample
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # installed by .ci/run
 
@@ -15,7 +15,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # installed by .ci/r
 def test_committed_sample_is_current():
     subject, text, html = render_sample()
     assert (DOCS / "sample-digest.txt").read_text(encoding="utf-8") == f"Subject: {subject}\n\n{text}", \
-        "docs/sample-digest.txt is stale: run PYTHONPATH=. python tests/digest_sample.py"
+        "docs/sample-digest.txt is stale: run python -m tests.support.digest_sample"
     assert (DOCS / "sample-digest.html").read_text(encoding="utf-8") == html
     assert "{+maximaal zeven jaar en +}" in text and "Westcon-Comstor" in text
 

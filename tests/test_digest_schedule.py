@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.config_mail import SubscriptionConfig
-from monitor.digest_schedule import cron_fields, current_slot, is_due, next_slot, period
+from monitor.config.mail import SubscriptionConfig
+from monitor.digest.slots import cron_fields, current_slot, is_due, next_slot, period
 
 AMS = ZoneInfo("Europe/Amsterdam")
 

@@ -9,13 +9,15 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
-from digest_support import Handler, Received, SMTPServer, seed_history, write_config
 from sqlmodel import Session, select
 
-from monitor.config import load_config
-from monitor.db import open_db
-from monitor.digest_send import send_due_digests
-from monitor.outbox import DigestMessage
+from monitor.config.settings import load_config
+from monitor.digest.send import send_due_digests
+from monitor.store.db import open_db
+from monitor.store.outbox import DigestMessage
+from tests.support import SMTPServer
+from tests.support.digest import seed_history
+from tests.support.smtp import Handler, Received, write_config
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 TIMEOUT, BACKOFF, LEASE = 0.5, 60, 600

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.discover import find_notice_links
+from monitor.extract.discover import find_notice_links
 
 BASE = "https://www.voorbeeld.nl/"
 

@@ -6,8 +6,8 @@ import random
 
 from bs4 import BeautifulSoup
 
-from monitor.evaluate import DEFAULT_FIXTURES, Fixtures, clean_page, evaluate, notice_markup
-from tests.conftest import run_cli
+from monitor.devtools.evaluate import DEFAULT_FIXTURES, Fixtures, clean_page, evaluate, notice_markup
+from tests.support import run_cli
 
 
 def test_evaluation_meets_the_targets_on_every_fixture():

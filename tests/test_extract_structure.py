@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from monitor.demo_site import SEED_NAMES, SitePage, seed_texts
-from monitor.extract import extract_document
+from monitor.devtools.site import SEED_NAMES, SitePage, seed_texts
+from monitor.extract.html import extract_document
 
 PAGE = """<!doctype html><html lang="nl"><head><title>Privacy</title><style>p{}</style></head><body>
 <header><nav><a href="/">Home</a><a href="/x">Diensten</a></nav></header>

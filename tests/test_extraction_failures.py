@@ -15,13 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
-from monitor.archive import Archive
-from monitor.config import load_config
-from monitor.db import open_db
-from monitor.extract import ExtractionError, extract_document
-from monitor.models import Fetch
-from monitor.pdf_writer import write_pdf
-from tests.conftest import run_cli
+from monitor.archive.blobs import Archive
+from monitor.config.settings import load_config
+from monitor.devtools.pdf_writer import write_pdf
+from monitor.extract import ExtractionError
+from monitor.extract.html import extract_document
+from monitor.store.db import open_db
+from monitor.store.models import Fetch
+from tests.support import run_cli
 
 PDF = write_pdf([("heading", "Privacyverklaring"),
                  *[("paragraph", f"Clausule {i}: wij delen gegevens alleen binnen de EER. " * 3) for i in range(12)]])

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from monitor.config import load_config
-from monitor.db import open_db
-from monitor.demo_site import SEED_NAMES, NoticeSite, SitePage, notice_html_body, seed_text
-from monitor.evaluate import DEFAULT_FIXTURES, Fixtures
-from monitor.models import Source, Version
-from monitor.query import source_problems
-from tests.conftest import run_cli
+from monitor.config.settings import load_config
+from monitor.devtools.evaluate import DEFAULT_FIXTURES, Fixtures
+from monitor.devtools.site import SEED_NAMES, NoticeSite, SitePage, notice_html_body, seed_text
+from monitor.store.db import open_db
+from monitor.store.models import Source, Version
+from monitor.store.standing import source_problems
+from tests.support import run_cli
 
 FIXTURES = Fixtures(DEFAULT_FIXTURES)
 

@@ -9,10 +9,9 @@ import redis
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.enqueue import interleave_hosts
-from monitor.frontier import Frontier, member, parse_member
-from tests.conftest import run_cli
-from tests.scale_support import REDIS_URL, redis_prefix
+from monitor.fleet.enqueue import interleave_hosts
+from monitor.fleet.frontier import Frontier, member, parse_member
+from tests.support import REDIS_URL, redis_prefix, run_cli
 
 
 @pytest.fixture

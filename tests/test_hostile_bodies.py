@@ -14,12 +14,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
-from monitor.config import load_config
-from monitor.db import open_db
-from monitor.demo_site import NoticeSite, SitePage, page_html, seed_text
-from monitor.extract import ExtractionError, decode_body, extract_document
-from monitor.models import Fetch, Version
-from tests.conftest import run_cli
+from monitor.config.settings import load_config
+from monitor.devtools.site import NoticeSite, SitePage, page_html, seed_text
+from monitor.extract import ExtractionError, decode_body
+from monitor.extract.html import extract_document
+from monitor.store.db import open_db
+from monitor.store.models import Fetch, Version
+from tests.support import run_cli
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00\x1f\xf3\xffa"
 TEXT = "Coördinatie: wij reünen ideeën en naïeve café-kosten van € 25,- per verzoek. " * 4

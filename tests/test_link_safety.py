@@ -9,8 +9,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.extract import extract_document
-from monitor.normalize import SAFE_SCHEMES, link_scheme, link_target
+from monitor.extract.html import extract_document
+from monitor.extract.noise import SAFE_SCHEMES, link_scheme, link_target
 
 PAGE = "https://www.example.nl/privacy"
 HIDERS = ["\t", "\n", "\r", " ", "\x01", "\x08", "\x0b", "\x1f", "\x7f", "\u200b", "\u200e", "\ufeff", "\u2028"]

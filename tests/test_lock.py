@@ -16,10 +16,11 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from monitor.db import open_db
-from monitor.lock import EXIT_BUSY, CrawlLock, acquire, claim_sources, holders, lock_name, release, renew
-from monitor.models import Fetch
-from tests.conftest import REPO, run_cli
+from monitor.core import ExitCode
+from monitor.store.db import open_db
+from monitor.store.lock import CrawlLock, acquire, claim_sources, holders, lock_name, release, renew
+from monitor.store.models import Fetch
+from tests.support import REPO, run_cli
 
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 
@@ -84,7 +85,7 @@ def test_second_run_exits_with_a_clear_message_while_every_source_is_locked(engi
     for source_id in site.pages:
         assert acquire(engine, lock_name(source_id), "other-host:4242:abcd", ttl=600)
     result = run_cli(config_path, "run")
-    assert result.returncode == EXIT_BUSY, result.stderr
+    assert result.returncode == ExitCode.BUSY, result.stderr
     lines = [ln for ln in result.stderr.splitlines() if ln.startswith("noticewatch:")]
     assert lines[-1] == "noticewatch: every requested source is being crawled by another run; try again later"
     assert "locked by other-host:4242:abcd" in lines[0]
@@ -119,7 +120,7 @@ def test_a_killed_runs_locks_expire(engine, site, tmp_path, db_url):
             time.sleep(0.1)
         assert len(holders(engine, [lock_name(s) for s in site.pages])) == 5
         time.sleep(1.5)  # past one TTL: the heartbeat must have kept the locks alive
-        assert run_cli(config, "run").returncode == EXIT_BUSY
+        assert run_cli(config, "run").returncode == ExitCode.BUSY
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.communicate()

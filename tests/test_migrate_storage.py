@@ -15,11 +15,10 @@ import sys
 from sqlalchemy import func, select, text
 from sqlmodel import Session
 
-from monitor.archive import Archive
-from monitor.db import open_db
-from monitor.models import Blob, Fetch, Version
-from tests.conftest import REPO, run_cli
-from tests.scale_support import fresh_postgres, wait_for
+from monitor.archive.blobs import Archive
+from monitor.store.db import open_db
+from monitor.store.models import Blob, Fetch, Version
+from tests.support import REPO, fresh_postgres, run_cli, wait_for
 
 EDIT_OLD = "In het algemeen gebruiken we persoonlijke gegevens om onze producten en diensten te leveren"
 EDIT_NEW = "In het algemeen verkopen we persoonlijke gegevens om onze producten te leveren"

@@ -8,9 +8,9 @@ import string
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.evaluate import cfemail_encode
-from monitor.extract import decode_body, extract_document
-from monitor.normalize import RULES, comparison_text, decode_cfemail, link_target, normalise_text
+from monitor.devtools.evaluate import cfemail_encode
+from monitor.extract.html import decode_body, extract_document
+from monitor.extract.noise import RULES, comparison_text, decode_cfemail, link_target, normalise_text
 
 PAGE = "https://www.example.nl/privacy"
 FILLER = "<p>" + "Wij verwerken persoonsgegevens zorgvuldig en volgens de wet. " * 8 + "</p>"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
-from monitor.demo_site import NoticeSite, SitePage
-from monitor.extract import extract_document
-from monitor.pdf_writer import write_pdf
-from tests.conftest import run_cli
+from monitor.devtools.pdf_writer import write_pdf
+from monitor.devtools.site import NoticeSite, SitePage
+from monitor.extract import text_sha256
+from monitor.extract.html import extract_document
+from tests.support import run_cli
 
 BLOCKS = [("heading", "Privacyverklaring Voorbeeld B.V."),
           ("paragraph", "Wij verwerken persoonsgegevens van klanten, leveranciers en sollicitanten. " * 6),
@@ -32,7 +33,7 @@ def test_pdf_is_extracted_to_clauses_without_headers_footers_or_page_numbers():
     assert len(document.blocks) == len(BLOCKS)
     reprint = write_pdf(BLOCKS, header="Voorbeeld B.V. — afgedrukt op 17-11-2026", font_size=11,
                         page_numbers="Page {page} of {pages}")
-    assert extract_document(reprint, "application/pdf").text_sha256() == document.text_sha256()
+    assert text_sha256(extract_document(reprint, "application/pdf")) == text_sha256(document)
 
 
 def test_pdf_source_is_versioned_like_html(tmp_path, db_url):

@@ -10,10 +10,10 @@ from pathlib import Path
 import jsonschema
 from sqlmodel import Session, select
 
-from monitor.config import load_config
-from monitor.db import open_db
-from monitor.models import Change, Fetch, Version
-from tests.conftest import REPO, run_cli
+from monitor.config.settings import load_config
+from monitor.store.db import open_db
+from monitor.store.models import Change, Fetch, Version
+from tests.support import REPO, run_cli
 
 SCHEMA = json.loads((REPO / "docs" / "changes.schema.json").read_text("utf-8"))
 ITEM_OLD = "Bedrijfsgegevens (bijvoorbeeld postadres en KvK-nummer)"

@@ -11,13 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
-from crawler.items import FetchItem
-from monitor.archive import Archive
-from monitor.config import LoadedConfig, load_config
-from monitor.db import open_db
-from monitor.models import Change, Fetch, Version
-from monitor.record import record_fetch, sync_sources
-from monitor.reextract import match_versions, reextract
+from monitor.archive.blobs import Archive
+from monitor.config.settings import LoadedConfig, load_config
+from monitor.core import FetchResult
+from monitor.store.db import open_db
+from monitor.store.models import Change, Fetch, Version
+from monitor.store.record import record_fetch, sync_sources
+from monitor.store.reextract import match_versions, reextract
 
 PARAGRAPHS = (
     "Wij verwerken uw persoonsgegevens uitsluitend voor de uitvoering van de overeenkomst met u en "
@@ -54,10 +54,10 @@ def _record_all(loaded: LoadedConfig, bodies: list[bytes]) -> None:
     start = datetime(2026, 3, 1, 6, tzinfo=UTC)
     for n, body in enumerate(bodies):
         stored = archive.put(body)
-        item = FetchItem(source_id="n", url="http://127.0.0.1:9/privacy", fetched_at=start + timedelta(days=n),
+        item = FetchResult(source_id="n", url="http://127.0.0.1:9/privacy", fetched_at=start + timedelta(days=n),
                          final_url="http://127.0.0.1:9/privacy", status=200, body=body,
-                         headers={"Content-Type": "text/html; charset=utf-8"}, blob_sha256=stored.sha256)
-        record_fetch(engine, item, loaded.sources[0], stored_size=stored.stored_size)
+                         headers={"Content-Type": "text/html; charset=utf-8"}, archived=stored)
+        record_fetch(engine, item, loaded.sources[0])
     engine.dispose()
 
 

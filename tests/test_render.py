@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.diff import diff_documents
-from monitor.document import Block, Document
-from monitor.render import change_text_lines
+from monitor.core.document import Block, Document
+from monitor.diff.clauses import diff_documents
+from monitor.store.change_text import change_text_lines
 
 
 def _record(old: str, new: str) -> dict:

@@ -9,15 +9,15 @@ import pytest
 from sqlmodel import Session, select
 
 from crawler.fleet import claim_in_db
-from crawler.items import FetchItem
-from monitor.config import parse_config
-from monitor.db import open_db, session_scope
-from monitor.demo_site import SEED_NAMES, notice_html_body, page_html, seed_text
-from monitor.fleet_tables import CrawlCycle, CycleItem
-from monitor.leader import Leadership
-from monitor.models import Blob, Fetch, Version
-from monitor.record import AlreadyRecorded, record_fetch, sync_sources
-from tests.scale_support import fresh_postgres
+from monitor.config.settings import parse_config
+from monitor.core import ArchivedBody, FetchResult
+from monitor.devtools.site import SEED_NAMES, notice_html_body, page_html, seed_text
+from monitor.store.db import open_db, session_scope
+from monitor.store.fleet_tables import CrawlCycle, CycleItem
+from monitor.store.leader import Leadership
+from monitor.store.models import Blob, Fetch, Version
+from monitor.store.record import AlreadyRecorded, record_fetch, sync_sources
+from tests.support import fresh_postgres
 
 CONFIG = """
 [[source]]
@@ -46,12 +46,13 @@ def _body(variant: int) -> bytes:
     return page_html(SEED_NAMES["ismt"], notice_html_body(text)).encode()
 
 
-def _item(body: bytes, cycle_id: str | None = None) -> FetchItem:
+def _item(body: bytes, cycle_id: str | None = None) -> FetchResult:
     import hashlib
 
-    return FetchItem(source_id="ismt", url="http://127.0.0.1:9/privacy/ismt", fetched_at=datetime.now(UTC),
+    return FetchResult(source_id="ismt", url="http://127.0.0.1:9/privacy/ismt", fetched_at=datetime.now(UTC),
                      status=200, headers={"Content-Type": "text/html; charset=utf-8"}, body=body,
-                     blob_sha256=hashlib.sha256(body).hexdigest(), cycle_id=cycle_id)
+                       archived=ArchivedBody(hashlib.sha256(body).hexdigest(), len(body), len(body), created=True),
+                       cycle_id=cycle_id)
 
 
 def _race(count: int, work) -> list:

@@ -15,14 +15,14 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from monitor.config import load_config
-from monitor.db import open_db
-from monitor.demo_fleet import FleetSites
-from monitor.fleet_tables import CycleItem
-from monitor.frontier import Frontier
-from monitor.models import Fetch, Version
-from tests.conftest import run_cli
-from tests.scale_support import REDIS_URL, fresh_postgres, redis_prefix, start_worker, wait_for
+from monitor.config.settings import load_config
+from monitor.devtools.fleet_site import FleetSites
+from monitor.fleet.frontier import Frontier
+from monitor.store.db import open_db
+from monitor.store.fleet_tables import CycleItem
+from monitor.store.models import Fetch, Version
+from tests.support import REDIS_URL, fresh_postgres, redis_prefix, run_cli, wait_for
+from tests.support.scale import start_worker
 
 NOTICES = int(os.environ.get("NOTICEWATCH_SCALE_TEST_NOTICES", "2000"))
 

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 
-from tests.conftest import REPO, run_cli
-from tests.digest_support import SUBSCRIPTION_TOML, SMTPServer, mail_toml
+from tests.support import REPO, SUBSCRIPTION_TOML, SMTPServer, mail_toml, run_cli
 
 EXAMPLES = REPO / "docs" / "examples"
 ENTRY = re.compile(r"^#?\s*((?:\S+\s+){5})(/\S+/noticewatch\s.*)$")

@@ -16,10 +16,10 @@ import pytest
 import time_machine
 from sqlalchemy import text
 
-from monitor.config import parse_config
-from monitor.daemon import ScheduledJobs, stored_next_runs
-from monitor.db import open_db
-from monitor.schedule import SchedulePlan
+from monitor.config.settings import parse_config
+from monitor.schedule.daemon import ScheduledJobs, stored_next_runs
+from monitor.schedule.plan import SchedulePlan
+from monitor.store.db import open_db
 
 AMS = ZoneInfo("Europe/Amsterdam")
 

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.config import ConfigError, parse_config
-from monitor.schedule import SchedulePlan, SpreadTrigger, spread_offset
-from monitor.timespec import build_trigger, parse_duration
+from monitor.config.settings import ConfigError, parse_config
+from monitor.config.timespec import build_trigger, parse_duration
+from monitor.schedule.plan import SchedulePlan, SpreadTrigger, spread_offset
 
 AMS = ZoneInfo("Europe/Amsterdam")
 

@@ -6,9 +6,9 @@ from alembic import command
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from monitor.db import make_engine, open_db
-from monitor.schema import alembic_config, current_revision, head_revision, schema_diff
-from tests.conftest import run_cli
+from monitor.store.db import make_engine, open_db
+from monitor.store.schema import alembic_config, current_revision, head_revision, schema_diff
+from tests.support import run_cli
 
 
 def test_migrations_build_exactly_the_models_schema(db_url):

@@ -6,12 +6,12 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
-from monitor.config import load_config
-from monitor.daemon import ScheduledJobs
-from monitor.db import open_db
-from monitor.schedule import SchedulePlan
-from monitor.status import source_statuses
-from tests.conftest import run_cli
+from monitor.config.settings import load_config
+from monitor.schedule.daemon import ScheduledJobs
+from monitor.schedule.plan import SchedulePlan
+from monitor.schedule.status import source_statuses
+from monitor.store.db import open_db
+from tests.support import run_cli
 
 
 def status_json(config) -> tuple[int, dict]:
@@ -56,7 +56,7 @@ def test_status_exits_non_zero_once_the_last_success_is_too_old(site, tmp_path, 
     assert result.returncode == 4
     assert "5 stale source(s): ingram-micro, westcon-comstor, partners4it, ismt, cetit" in result.stderr
     table = {line.split()[0]: line.split() for line in result.stdout.splitlines()[1:-1]}
-    assert table["cetit"][-2:] == ["0", "STALE"] and table["ismt"][1] == "-"
+    assert table["cetit"][-2:] == ["0", "stale"] and table["ismt"][1] == "-"
 
 
 def test_status_shows_the_daemons_stored_next_run(site, config_path):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import tomllib
 
 import pytest
-from seed_docs import seed_document
 
-from monitor.topics import TOPICS_FILE, tag_clause, topic_names
+from monitor.diff.topics import TOPICS_FILE, tag_clause, topic_names
+from tests.support.seeds import seed_document
 
 REQUIRED = {"data_categories", "purposes", "legal_basis", "recipients", "international_transfers",
             "retention", "data_subject_rights", "cookies_tracking", "profiling", "security", "children",

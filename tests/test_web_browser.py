@@ -17,9 +17,9 @@ import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from monitor.cycle import run_cycle_subprocess
-from monitor.demo_site import NoticeSite, SitePage, seed_text
-from tests.conftest import REPO
+from monitor.devtools.site import NoticeSite, SitePage, seed_text
+from monitor.schedule.cycle import run_cycle_subprocess
+from tests.support import REPO
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -7,9 +7,9 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.search_index import query_terms
-from monitor.web.app import highlight_segments
+from monitor.store.search import query_terms
 from monitor.web.blame import Origin, carry_origins
+from monitor.web.routes.search import highlight_segments
 from monitor.web.views import _segments, version_ranges
 
 words = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80)

@@ -3,6 +3,7 @@ operation may cause a server error (5xx). Runs on SQLite and PostgreSQL over a s
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import pytest
@@ -10,10 +11,10 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitor.demo_site import NoticeSite, SitePage, seed_text
-from monitor.web.app import WebSettings, create_app
-from tests.conftest import BACKENDS
-from tests.web_history import History, fresh_postgres_database
+from monitor.devtools.site import NoticeSite, SitePage, seed_text
+from monitor.web import WebSettings, create_app
+from tests.support import BACKENDS, fresh_postgres
+from tests.support.web_history import History
 
 KNOWN_SOURCES = ["partners4it", "cetit"]
 KNOWN_QUERIES = ['"binnen 14 dagen"', "gegevens", "persoonlijke gegevens bewaren", '"', "NEAR(a b)"]
@@ -22,10 +23,13 @@ KNOWN_QUERIES = ['"binnen 14 dagen"', "gegevens", "persoonlijke gegevens bewaren
 @pytest.fixture(scope="module", params=BACKENDS)
 def web_app(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("schema")
-    if request.param == "sqlite":
-        db_url, cleanup = f"sqlite:///{tmp / 'db.sqlite'}", None
-    else:
-        db_url, cleanup = fresh_postgres_database()
+    with contextlib.ExitStack() as stack:
+        db_url = f"sqlite:///{tmp / 'db.sqlite'}" if request.param == "sqlite" else \
+            stack.enter_context(fresh_postgres("nwweb"))
+        yield from _web_app(db_url, tmp)
+
+
+def _web_app(db_url: str, tmp):
     pages = {"partners4it": SitePage("Partners 4 IT BV", seed_text("partners4it")),
              "cetit": SitePage("CETIT bvba", seed_text("cetit"))}
     with NoticeSite(pages) as site:
@@ -38,8 +42,6 @@ def web_app(request, tmp_path_factory):
     app = create_app(hist.engine, WebSettings(archive=hist.archive, clock=clock))
     yield app
     hist.engine.dispose()
-    if cleanup:
-        cleanup()
 
 
 def test_no_server_error_on_any_generated_request(web_app):

@@ -1,6 +1,6 @@
 """The `notices` spider: one cycle over the configured sources.
 
-Every source yields exactly one FetchItem per cycle, successful or not, so the pipelines can
+Every source yields exactly one FetchResult per cycle, successful or not, so the pipelines can
 record failures as carefully as successes. Sources known only by a home page are discovered first
 (and rediscovered when their notice goes 404). A response that is not the notice (error page, wall,
 lost text: monitor/fetchcheck.py) is re-fetched once before it is given up as a suspicious fetch.
@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
@@ -24,25 +23,17 @@ from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
 from crawler.fleet import FrontierWorkerMixin
-from crawler.items import FetchItem
+from crawler.pipelines import get_recorder
+from crawler.project_config import config_from_settings
 from monitor import __version__
-from monitor.config import ConfigError, LoadedConfig, SourceConfig, load_config
-from monitor.discover import find_notice_links
-from monitor.extract import extract_document
-from monitor.fetchcheck import FetchPolicy, assess_fetch
-from monitor.source_status import GONE_STATUSES, FetchState
+from monitor.config import ConfigError, LoadedConfig, SourceConfig
+from monitor.core import FetchResult, utcnow
+from monitor.extract import FetchPolicy, assess_fetch, extract_document, find_notice_links
+from monitor.store import GONE_STATUSES, FetchState
 
 PERMANENT_REDIRECTS = (301, 308)
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _config_from_settings(settings) -> LoadedConfig:
-    try:
-        return load_config(settings.get("NOTICEWATCH_CONFIG") or None)
-    except ConfigError as exc:
-        print(f"noticewatch: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
 
 
 def crawl_settings(loaded: LoadedConfig) -> dict[str, Any]:
@@ -90,10 +81,6 @@ def moved_to(response: Response) -> str | None:
     return target if target and urls and target != urls[0] else None
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
     """Fetch each configured notice once (`-a sources=id1,id2` limits the cycle).
 
@@ -106,7 +93,7 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
     @classmethod
     def update_settings(cls, settings) -> None:
         super().update_settings(settings)
-        loaded = _config_from_settings(settings)
+        loaded = config_from_settings(settings)
         settings.setdict(crawl_settings(loaded), priority="spider")
         selected = [s for s in (settings.get("NOTICEWATCH_SOURCES") or "").split(",") if s]
         with contextlib.suppress(ConfigError):  # unknown ids are reported by from_crawler
@@ -125,7 +112,7 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> NoticesSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.loaded = _config_from_settings(crawler.settings)
+        spider.loaded = config_from_settings(crawler.settings)
         crawl = spider.loaded.config.crawl
         spider.policy = FetchPolicy(min_text_chars=crawl.min_text_chars, max_text_loss=crawl.max_text_loss)
         spider.states = {}
@@ -139,13 +126,9 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
         return spider
 
     def conditional_headers(self, source_id: str) -> dict[str, str]:
-        from crawler.pipelines import get_recorder
-
         return get_recorder(self.crawler).conditional_headers(source_id)
 
     def fetch_state(self, source_id: str) -> FetchState:
-        from crawler.pipelines import get_recorder
-
         return get_recorder(self.crawler).fetch_state(source_id)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -268,7 +251,7 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
             error = f"{failure.type.__name__}: {failure.getErrorMessage()}"
         yield self._item(meta, request.url, status=status, error=error)
 
-    def _item(self, meta: dict, final_url: str, **fields: Any) -> FetchItem:
-        return FetchItem(source_id=meta["source_id"], url=meta["source_url"], final_url=final_url,
-                         fetched_at=_now(), discovered_url=meta.get("discovered_url"),
+    def _item(self, meta: dict, final_url: str, **fields: Any) -> FetchResult:
+        return FetchResult(source_id=meta["source_id"], url=meta["source_url"], final_url=final_url,
+                         fetched_at=utcnow(), discovered_url=meta.get("discovered_url"),
                          cycle_id=meta.get("cycle_id"), **fields)

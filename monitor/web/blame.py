@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from monitor.document import Block, Document
-from monitor.models import Change, Version
+from monitor.core import Block, Document
+from monitor.store import Change, Version
 
 
 @dataclass(frozen=True)

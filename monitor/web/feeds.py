@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from monitor.render import change_text_lines
+from monitor.store import change_text_lines
 
 
 def feed_entries(records: list[dict]) -> list[dict]:

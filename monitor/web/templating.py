@@ -7,22 +7,10 @@ escaped; templates never mark page content `|safe`.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-PACKAGE_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-TEMPLATES_ENV = "NOTICEWATCH_TEMPLATES"
-
-
-def template_dirs(user_dir: str | os.PathLike | None) -> list[Path]:
-    """Search path: the configured (or $NOTICEWATCH_TEMPLATES) folder, then the shipped templates/."""
-    dirs = []
-    chosen = user_dir or os.environ.get(TEMPLATES_ENV)
-    if chosen:
-        dirs.append(Path(chosen))
-    dirs.append(PACKAGE_TEMPLATES)
-    return dirs
+from monitor.core import template_dirs
 
 
 def environment(user_dir: str | os.PathLike | None = None) -> Environment:

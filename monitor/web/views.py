@@ -11,19 +11,28 @@ import json
 import threading
 from collections import Counter, defaultdict
 
-from sqlalchemy import Index, func
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from monitor.core import Document, FetchOutcome, Standing, as_utc, iso_utc
 from monitor.dates import NoticeDate, find_notice_date
 from monitor.diff import diff_documents, word_diff
-from monitor.document import Document
-from monitor.models import Change, Fetch, Source, Version
-from monitor.query import change_record, iso_utc
+from monitor.store import (
+    READ_INDEXES,
+    Change,
+    Fetch,
+    Source,
+    Version,
+    change_record,
+    decide_standing,
+    source_standings,
+    standing_facts,
+)
 from monitor.web.blame import clause_origins
 
-STATUSES = ("ok", "failing", "gone", "moved", "stale")
-GONE_STATUSES = (404, 410)
+STATUSES = tuple(Standing)
+PROBLEM_OUTCOMES = (FetchOutcome.FAILED, FetchOutcome.SUSPICIOUS)
 SORT_KEYS = ("company", "status", "last_check", "last_change", "versions")
 OPS = {-1: "del", 0: "same", 1: "ins"}
 _found_dates: dict[tuple[int, str], str | None] = {}
@@ -33,11 +42,6 @@ class NotFound(LookupError):
     """The requested notice, version or change does not exist; the message says which."""
 
 
-def aware(value: dt.datetime | None) -> dt.datetime | None:
-    """Stored times are UTC; SQLite hands them back naive."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def stored_or_found_date(session: Session, version_id: int, text_sha256: str, stored: str | None) -> str | None:
@@ -89,39 +93,10 @@ def _stated_date(statement: dict | None) -> dt.date | None:
         return None
 
 
-def _moved(source: Source, fetch: Fetch) -> bool:
-    expected = {u.rstrip("/") for u in (source.url, source.discovered_url) if u}
-    return bool(fetch.final_url and expected and fetch.final_url.rstrip("/") not in expected)
-
-
-def notice_status(source: Source, last: Fetch | None, last_good: dt.datetime | None, now: dt.datetime,
-                  stale_after: dt.timedelta) -> tuple[str, str]:
-    """(status, reason): gone (404/410), failing, stale (no good fetch lately), moved (redirected), ok.
-
-    `last` is the last fetch (a row with its outcome, status, error, final_url and fetched_at).
-    """
-    if last is None:
-        return "stale", "never fetched"
-    if last.outcome == "failed":
-        if last.status in GONE_STATUSES:
-            return "gone", f"HTTP {last.status}"
-        return "failing", last.error or "failed"
-    if last_good is None or now - aware(last_good) > stale_after:
-        return "stale", f"last good fetch {iso_utc(last_good) or 'never'}"
-    if _moved(source, last):
-        return "moved", f"now at {last.final_url}"
-    return "ok", ""
-
-
 def _source_url(source: Source) -> str | None:
     return source.url or source.discovered_url or source.homepage
 
 
-READ_INDEXES = (
-    Index("ix_change_overview", Change.source_id, Change.detected_at, Change.id, Change.significance),
-    Index("ix_version_overview", Version.source_id, Version.number, Version.created_at),
-    Index("ix_fetch_overview", Fetch.source_id, Fetch.outcome, Fetch.fetched_at),
-)
 _facts_cache: dict[str, tuple[tuple, list[dict]]] = {}
 _facts_lock = threading.Lock()
 
@@ -151,8 +126,7 @@ def overview_facts(session: Session) -> list[dict]:
     last_fetch = {row.source_id: row for row in session.exec(
         select(Fetch.source_id, Fetch.outcome, Fetch.status, Fetch.error, Fetch.final_url, Fetch.fetched_at)
         .where(Fetch.id.in_(last_ids))).all()}
-    last_good = dict(session.exec(select(Fetch.source_id, func.max(Fetch.fetched_at))
-                                  .where(Fetch.outcome != "failed").group_by(Fetch.source_id)).all())
+    standing_of = standing_facts(session)
     latest = (select(Version.source_id, func.max(Version.number).label("number"))
               .group_by(Version.source_id).subquery())
     current = {sid: (number, created, stored_or_found_date(session, vid, sha, statement))
@@ -168,14 +142,14 @@ def overview_facts(session: Session) -> list[dict]:
             select(Change.id, Change.source_id, Change.detected_at, Change.significance)
             .order_by(Change.source_id, Change.detected_at, Change.id)):
         changes[source_id].append({"id": change_id, "detected_at": iso_utc(detected), "significance": significance})
-        times[source_id].append((aware(detected).timestamp(), significance != "cosmetic"))
+        times[source_id].append((as_utc(detected).timestamp(), significance != "cosmetic"))
     facts = []
     for source in session.exec(select(Source)).all():
         number, created, statement = current.get(source.id, (None, None, None))
         own = changes.get(source.id, [])
         seen = first_seen.get(source.id)
-        facts.append({"source_row": source, "last": last_fetch.get(source.id), "last_good": last_good.get(source.id),
-                      "timeline": (aware(seen).timestamp() if seen else None, times.get(source.id, [])),
+        facts.append({"standing": standing_of.get(source.id),
+                      "timeline": (as_utc(seen).timestamp() if seen else None, times.get(source.id, [])),
                       "row": {"source": source.id, "company": source.name, "url": _source_url(source),
                               "last_check": iso_utc(last_fetch[source.id].fetched_at)
                               if source.id in last_fetch else None,
@@ -203,10 +177,10 @@ def overview(session: Session, *, now: dt.datetime, stale_after: dt.timedelta, s
         row = fact["row"]
         if needle and needle not in row["source"].lower() and needle not in (row["company"] or "").lower():
             continue
-        state, reason = notice_status(fact["source_row"], fact["last"], fact["last_good"], now, stale_after)
-        if status and state != status:
+        standing = decide_standing(fact["standing"], now, stale_after)
+        if status and standing.standing != status:
             continue
-        rows.append({**row, "status": state, "status_reason": reason})
+        rows.append({**row, "status": standing.standing.value, "status_reason": standing.reason})
         timelines[row["source"]] = fact["timeline"]
     rank = {name: i for i, name in enumerate(STATUSES)}
     keys = {"company": lambda r: (r["company"] or r["source"]).lower(), "status": lambda r: rank[r["status"]],
@@ -236,9 +210,7 @@ def notice(session: Session, source_id: str, *, now: dt.datetime, stale_after: d
     """One notice: its versions, fetch problems, date statements over time and changes."""
     source = _source(session, source_id)
     last = session.exec(select(Fetch).where(Fetch.source_id == source_id).order_by(Fetch.id.desc())).first()
-    last_good = session.exec(select(func.max(Fetch.fetched_at)).where(
-        Fetch.source_id == source_id, Fetch.outcome != "failed")).one()
-    state, reason = notice_status(source, last, last_good, now, stale_after)
+    standing = source_standings(session, now, stale_after, [source_id])[source_id]
     versions = [{"number": n, "created_at": iso_utc(c), "chars": chars, "blocks": blocks,
                  "date_statement": date_statement(stored_or_found_date(session, vid, sha, nd)),
                  "raw": blob is not None}
@@ -247,7 +219,8 @@ def notice(session: Session, source_id: str, *, now: dt.datetime, stale_after: d
                            Version.text_sha256, Version.notice_date_json, Version.blob_sha256)
                     .where(Version.source_id == source_id).order_by(Version.number)).all()]
     problems = [{"fetched_at": iso_utc(f.fetched_at), "status": f.status, "error": f.error, "url": f.url}
-                for f in session.exec(select(Fetch).where(Fetch.source_id == source_id, Fetch.outcome == "failed")
+                for f in session.exec(select(Fetch).where(Fetch.source_id == source_id,
+                                                          Fetch.outcome.in_(PROBLEM_OUTCOMES))
                                       .order_by(Fetch.id.desc()).limit(200))]
     number_of = {vid: n for vid, n in session.exec(select(Version.id, Version.number)
                                                    .where(Version.source_id == source_id))}
@@ -269,8 +242,8 @@ def notice(session: Session, source_id: str, *, now: dt.datetime, stale_after: d
                 + [{"kind": "problem", "at": p["fetched_at"], "error": p["error"], "status": p["status"]}
                    for p in problems])
     timeline.sort(key=lambda e: e["at"] or "")
-    return {"source": source.id, "company": source.name, "url": _source_url(source), "status": state,
-            "status_reason": reason, "last_check": iso_utc(last.fetched_at) if last else None,
+    return {"source": source.id, "company": source.name, "url": _source_url(source), "status": standing.standing.value,
+            "status_reason": standing.reason, "last_check": iso_utc(last.fetched_at) if last else None,
             "versions": versions, "problems": problems, "changes": changes, "timeline": timeline}
 
 
@@ -329,7 +302,7 @@ def diff_page(session: Session, source_id: str, old: int, new: int, *, tag: str 
              for v in (old_version, new_version)]
     old_date, new_date = (NoticeDate.from_dict(json.loads(d)) if d else None for d in dates)
     diff = diff_documents(Document.from_json(old_version.document_json), Document.from_json(new_version.document_json),
-                          old_date=old_date, new_date=new_date, fetched_at=aware(new_version.created_at),
+                          old_date=old_date, new_date=new_date, fetched_at=as_utc(new_version.created_at),
                           language=source.language).to_dict()
     diff["flags"] = active_flags(diff.get("flags"))
     clauses = diff.pop("clauses", [])

@@ -1,0 +1,297 @@
+"""noticewatch.toml: one file for sources, storage and crawl settings, validated up front.
+
+A configuration mistake must cost the user one line of reading: `ConfigError` carries the file,
+the key path and the problem, and the CLI prints it and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+import soupsieve
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from monitor.config.mail import MailConfig, SubscriptionConfig, check_subscriptions
+from monitor.config.timespec import check_schedule, parse_duration, parse_timezone
+
+DEFAULT_CONFIG_NAME = "noticewatch.toml"
+CONFIG_ENV = "NOTICEWATCH_CONFIG"
+
+
+class ConfigError(Exception):
+    """A configuration problem, already phrased as one line: `file: key: problem`."""
+
+
+def _check_http_url(value: str | None) -> str | None:
+    if value is None:
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {value!r}")
+    return value
+
+
+def _check_selectors(value: list[str]) -> list[str]:
+    for selector in value:
+        try:
+            soupsieve.compile(selector)
+        except Exception as exc:  # soupsieve raises SelectorSyntaxError and friends
+            raise ValueError(f"bad CSS selector {selector!r}: {str(exc).splitlines()[0]}") from None
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceConfig(_Strict):
+    """One watched notice: its address (or a homepage to discover it from) and extraction overrides."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)]
+    name: str
+    url: str | None = None
+    homepage: str | None = None
+    language: str | None = None
+    select: list[str] = []
+    remove: list[str] = []
+    obey_robots: bool = True
+    render: Literal["http", "browser"] = "http"
+    schedule: str | None = None  # cron expression or "every 6h"; default: [schedule].default
+
+    _url = field_validator("url", "homepage")(_check_http_url)
+    _sel = field_validator("select", "remove")(_check_selectors)
+    _schedule = field_validator("schedule")(lambda v: v if v is None else check_schedule(v))
+
+    @field_validator("select", "remove", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _needs_address(self) -> SourceConfig:
+        if not self.url and not self.homepage:
+            raise ValueError("needs `url` or `homepage`")
+        return self
+
+    @property
+    def start_url(self) -> str:
+        return self.url or self.homepage or ""
+
+
+class StorageConfig(_Strict):
+    """Where the history lives: any SQLAlchemy URL and the raw snapshot directory."""
+
+    database: str = "sqlite:///noticewatch.db"
+    snapshots: str = "snapshots/"
+
+    @field_validator("database")
+    @classmethod
+    def _sqlalchemy_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+
+        try:
+            make_url(value)
+        except Exception:
+            raise ValueError(f"not a SQLAlchemy database URL: {value!r}") from None
+        return value
+
+
+class CrawlConfig(_Strict):
+    """Politeness and robustness knobs of the crawler."""
+
+    delay: Annotated[float, Field(ge=0)] = 1.0
+    autothrottle: bool = False
+    timeout: Annotated[float, Field(gt=0)] = 30.0
+    retries: Annotated[int, Field(ge=0, le=10)] = 2
+    retry_backoff: Annotated[float, Field(ge=0)] = 2.0
+    max_size: Annotated[int, Field(gt=0)] = 10 * 1024 * 1024
+    min_text_chars: Annotated[int, Field(ge=0)] = 200
+    max_text_loss: Annotated[float, Field(gt=0, le=1)] = 0.5
+    diff_timeout: Annotated[float, Field(gt=0)] = 10.0
+    diff_max_chars: Annotated[int, Field(gt=0)] = 5_000_000
+    gone_after: Annotated[int, Field(ge=1, le=100)] = 3
+    browser: str = "/usr/bin/chromium"
+    concurrency: Annotated[int, Field(ge=1, le=512)] = 16
+    contact_url: str = "https://github.com/noticewatch/noticewatch"
+
+    _contact = field_validator("contact_url")(_check_http_url)
+
+
+class WebConfig(_Strict):
+    """`noticewatch serve`: where it listens, when a notice counts as stale, a template override folder."""
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    stale_after_days: Annotated[float, Field(gt=0)] = 3.0
+    templates: str | None = None
+
+
+class FrontierConfig(_Strict):
+    """Scale mode: a shared crawl frontier in Redis that `noticewatch worker` processes take from."""
+
+    redis: str
+    key_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9:._-]+$")] = "noticewatch"
+    visibility_timeout: Annotated[float, Field(gt=0)] = 300.0
+
+    @field_validator("redis")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError(f"not a redis:// URL: {value!r}")
+        return value
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
+
+
+class ScheduleConfig(_Strict):
+    """When the daemon crawls (and what `status` expects): schedules, spread, catch-up, staleness, locks."""
+
+    default: str = "0 6 * * *"
+    jitter: Duration = 300.0
+    timezone: str = "Europe/Amsterdam"
+    misfire_grace: Duration = 86400.0
+    stale_after: Annotated[float, BeforeValidator(parse_duration), Field(gt=0)] = 2 * 86400.0
+    lock_ttl: Annotated[float, BeforeValidator(parse_duration), Field(ge=1)] = 600.0
+    cycle_timeout: Annotated[float, BeforeValidator(parse_duration), Field(ge=1)] = 3600.0
+
+    _default = field_validator("default")(check_schedule)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        parse_timezone(value)
+        return value
+
+
+class Config(_Strict):
+    """The whole file."""
+
+    storage: StorageConfig = StorageConfig()
+    crawl: CrawlConfig = CrawlConfig()
+    web: WebConfig = WebConfig()
+    frontier: FrontierConfig | None = None
+    schedule: ScheduleConfig = ScheduleConfig()
+    source: list[SourceConfig] = []
+    mail: MailConfig | None = None
+    subscription: list[SubscriptionConfig] = []
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Config:
+        seen: set[str] = set()
+        for index, src in enumerate(self.source):
+            if src.id in seen:
+                raise ValueError(f"source[{index}].id: duplicate id {src.id!r}")
+            seen.add(src.id)
+        check_subscriptions(self.subscription, seen)
+        return self
+
+    def sources_named(self, ids: list[str] | tuple[str, ...] | None) -> list[SourceConfig]:
+        """The sources to crawl: all, or the named ones (unknown names are a config error)."""
+        if not ids:
+            return list(self.source)
+        known = {s.id: s for s in self.source}
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise ConfigError(f"--source: unknown source id(s): {', '.join(unknown)}")
+        return [known[i] for i in ids]
+
+
+class LoadedConfig:
+    """A validated Config plus where it came from, with storage paths made absolute."""
+
+    def __init__(self, config: Config, path: Path | None) -> None:
+        self.config = config
+        self.path = path
+        base = path.parent if path else Path.cwd()
+        self.base_dir = base
+        self.snapshots_dir = (base / config.storage.snapshots).resolve()
+        self.database_url = absolute_sqlite_url(config.storage.database, base)
+
+    @property
+    def sources(self) -> list[SourceConfig]:
+        return list(self.config.source)
+
+
+def absolute_sqlite_url(url: str, base: Path) -> str:
+    """Relative SQLite paths are relative to the config file, not to wherever the command runs."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        db_path = Path(parsed.database)
+        if not db_path.is_absolute():
+            return str(parsed.set(database=str((base / db_path).resolve())))
+    return url
+
+
+def _format_location(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def parse_config(text: str, origin: str = DEFAULT_CONFIG_NAME) -> Config:
+    """Parse and validate TOML text; raise ConfigError with a one-line message on any problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{origin}: not valid TOML: {exc}") from None
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = _format_location(tuple(err.get("loc", ())))
+        if err["type"] == "extra_forbidden":
+            problem = "unknown key"
+        elif err["type"] == "missing":
+            problem = "missing required key"
+        else:
+            problem = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        if key and problem.startswith(key + ":"):
+            problem = problem[len(key) + 1:].strip()
+        head, sep, rest = problem.partition(": ")
+        if key and sep and re.fullmatch(r"[a-z_]+", head):
+            key, problem = f"{key}.{head}", rest
+        if not key and ": " in problem and problem.split(": ", 1)[0].startswith(("source[", "subscription[")):
+            key, problem = problem.split(": ", 1)
+        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        raise ConfigError(f"{origin}: {key or '(top level)'}: {problem}{more}") from None
+
+
+def find_config_path(explicit: str | os.PathLike | None = None) -> Path:
+    """`--config`, else $NOTICEWATCH_CONFIG, else ./noticewatch.toml."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    return Path(DEFAULT_CONFIG_NAME)
+
+
+def load_config(explicit: str | os.PathLike | None = None) -> LoadedConfig:
+    """Find, read and validate the configuration file."""
+    path = find_config_path(explicit)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found (use --config or {CONFIG_ENV})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read configuration: {exc}") from None
+    return LoadedConfig(parse_config(text, str(path)), path.resolve())

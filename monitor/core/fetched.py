@@ -1,0 +1,53 @@
+"""What the crawl hands the pipeline: one fetch of one source, typed, and where its raw body was archived."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from monitor.core.document import Document
+from monitor.core.enums import FetchOutcome
+
+
+@dataclass(frozen=True)
+class ArchivedBody:
+    """A raw body in the archive: its address (sha256), whether this put created it, its size on disk."""
+
+    sha256: str
+    size: int
+    stored_size: int
+    created: bool
+
+
+@dataclass
+class FetchResult:
+    """The outcome of fetching one source once, successful or not.
+
+    `body` is None when nothing usable came back; then `error` says why. `archived` is set by the
+    archive stage before anything is derived from the body. `document` is the text the spider already
+    extracted to judge the fetch (so it is not extracted twice); `suspicious` says why the body is not
+    the notice; `moved_to` is set when a permanent redirect led to another address.
+    """
+
+    source_id: str
+    url: str
+    fetched_at: datetime
+    final_url: str | None = None
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+    error: str | None = None
+    not_modified: bool = False
+    discovered_url: str | None = None
+    archived: ArchivedBody | None = None
+    outcome: FetchOutcome | None = None
+    cycle_id: str | None = None  # set in worker mode, where one crawl serves many cycles
+    document: Document | None = None
+    suspicious: str | None = None
+    moved_to: str | None = None
+    moved_from: str | None = None
+
+    @property
+    def content_type(self) -> str | None:
+        """The Content-Type header, whatever its case."""
+        return next((v for k, v in self.headers.items() if k.lower() == "content-type"), None)

@@ -1,0 +1,12 @@
+"""Raw body → Document: decoding, HTML/PDF/plain extraction, the registry of named noise rules, the
+suspicious-fetch check (walls, error pages, lost text) and finding a notice's link on a home page.
+"""
+
+from monitor.extract.bodytext import ExtractionError, decode_body, extraction_failure
+from monitor.extract.discover import find_notice_links
+from monitor.extract.fetchcheck import FetchPolicy, assess_fetch
+from monitor.extract.html import extract_document
+from monitor.extract.noise import RULES, STAGES, text_sha256
+
+__all__ = ["ExtractionError", "FetchPolicy", "RULES", "STAGES", "assess_fetch", "decode_body", "extract_document",
+           "extraction_failure", "find_notice_links", "text_sha256"]

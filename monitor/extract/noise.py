@@ -1,0 +1,473 @@
+"""Noise rules: what the extractor removes or rewrites so that noise never becomes a change.
+
+Each rule is one small named function registered with `@rule(name, stage)`; its docstring is its
+user documentation (`noticewatch rules` prints them). Stages run in this order:
+
+- `page`:    on the whole parsed page, before the notice is located (scripts, banners, e-mail decoding)
+- `content`: on the chosen notice element (navigation, decoration, form controls)
+- `link`:    on each link target carried into the text (tracking and session parameters)
+- `text`:    on each block's text (invisible characters, page time stamps, counters)
+- `compare`: on the whole text before hashing, so typographic variants are one version
+
+Vocabulary (banner vendors, tracking parameters, page-meta phrases) is data in `data/noise.toml`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from bs4 import BeautifulSoup, Comment, Tag
+
+from monitor.core import Document
+
+STAGES = ("page", "content", "link", "text", "compare")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named noise rule; `doc` is what `noticewatch rules` shows."""
+
+    name: str
+    stage: str
+    func: Callable
+
+    @property
+    def doc(self) -> str:
+        return " ".join((self.func.__doc__ or "").split())
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(name: str, stage: str) -> Callable[[Callable], Callable]:
+    """Register a function as the noise rule `name` of `stage`."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}")
+
+    def register(func: Callable) -> Callable:
+        if name in RULES:
+            raise ValueError(f"duplicate rule {name!r}")
+        RULES[name] = Rule(name, stage, func)
+        _STAGE_RULES.clear()
+        return func
+
+    return register
+
+
+_STAGE_RULES: dict[str, list[Rule]] = {}
+
+
+def rules_of(stage: str) -> list[Rule]:
+    """The rules of one stage, in registration order."""
+    if stage not in _STAGE_RULES:
+        _STAGE_RULES[stage] = [r for r in RULES.values() if r.stage == stage]
+    return _STAGE_RULES[stage]
+
+
+@cache
+def vocabulary() -> dict:
+    raw = resources.files("monitor.extract").joinpath("data", "noise.toml").read_text("utf-8")
+    return tomllib.loads(raw)
+
+
+@cache
+def _words(table: str, key: str) -> frozenset[str]:
+    return frozenset(w.lower() for w in vocabulary()[table][key])
+
+
+_SENTENCE = {"{START}": r"(?:^|(?<=[.!?|·•] ))", "{S}": r"(?:[^.!?|·•]|\.(?=\S))",
+             "{END}": r"(?:\.(?=\s|$)|$|(?=\s*[|·•]))"}
+
+
+@cache
+def _compiled(table: str, key: str) -> re.Pattern:
+    """One case-insensitive regex of a vocabulary list (with the sentence placeholders expanded)."""
+    patterns = []
+    for pattern in vocabulary()[table][key]:
+        for placeholder, regex in _SENTENCE.items():
+            pattern = pattern.replace(placeholder, regex)
+        patterns.append(f"(?:{pattern})")
+    return re.compile("|".join(patterns), re.I)
+
+
+def _markers(node: Tag) -> str:
+    """The element's id and classes, lowercased, as one string."""
+    classes = node.get("class") or []
+    if isinstance(classes, str):
+        classes = [classes]
+    return " ".join([str(node.get("id") or ""), *map(str, classes)]).lower()
+
+
+_TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
+
+
+def _tokens(markers: str) -> set[str]:
+    return {t for t in _TOKEN_SPLIT.split(markers) if t}
+
+
+def _gone(node: Tag) -> bool:
+    """Decomposed already? (bs4's `decomposed` property falls back to a subtree search on live tags.)"""
+    return node.__dict__.get("_decomposed", False)
+
+
+def _tags(root: Tag, names: frozenset[str] | set[str] | None = None) -> list[Tag]:
+    """The live elements under `root` (optionally only these names), in document order. Plain Python
+    checks over this list are many times faster than bs4's find_all filters."""
+    out = []
+    for node in root.descendants:
+        if isinstance(node, Tag) and (names is None or node.name in names) and not _gone(node):
+            out.append(node)
+    return out
+
+
+def _inside(node: Tag, names: set[str] | frozenset[str]) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.name in names:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _decompose(nodes) -> None:
+    for node in list(nodes):
+        if isinstance(node, Tag) and not _gone(node):
+            node.decompose()
+
+
+# ---------------------------------------------------------------- page stage
+
+
+@rule("scripts-and-styles", "page")
+def drop_scripts_and_styles(soup: BeautifulSoup) -> None:
+    """Scripts (including JSON-LD and inline data), styles, <noscript>, <template>, embedded objects and
+    HTML comments are never notice text: they carry nonces, build ids and tracking payloads."""
+    for comment in [d for d in soup.descendants if isinstance(d, Comment)]:
+        comment.extract()
+    _decompose(_tags(soup, {"script", "style", "noscript", "template", "link", "meta", "svg", "canvas", "iframe",
+                            "object", "embed"}))
+
+
+def decode_cfemail(hex_string: str) -> str | None:
+    """Decode Cloudflare's e-mail obfuscation: the first byte is the XOR key of the rest."""
+    try:
+        data = bytes.fromhex(hex_string.strip())
+    except ValueError:
+        return None
+    if len(data) < 2:
+        return None
+    key = data[0]
+    try:
+        return bytes(b ^ key for b in data[1:]).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+_CF_HREF = re.compile(r"/cdn-cgi/l/email-protection#([0-9a-fA-F]+)")
+
+
+@rule("cloudflare-email", "page")
+def decode_cloudflare_email(soup: BeautifulSoup) -> None:
+    """Cloudflare e-mail obfuscation (`data-cfemail`, `/cdn-cgi/l/email-protection#...`) uses a new key on
+    every request. The address is decoded, so the address itself is content and a changed address is a
+    change."""
+    for node in _tags(soup):
+        if "data-cfemail" in node.attrs:
+            address = decode_cfemail(str(node["data-cfemail"]))
+            if address is not None:
+                node.replace_with(address)
+        elif node.name == "a" and "cdn-cgi" in str(node.attrs.get("href", "")):
+            match = _CF_HREF.search(str(node["href"]))
+            address = decode_cfemail(match.group(1)) if match else None
+            if address is not None:
+                node["href"] = "mailto:" + address
+
+
+INLINE_TAGS = frozenset({"a", "span", "strong", "b", "em", "i", "u", "small", "abbr", "sup", "sub", "code",
+                         "mark", "time", "label", "cite", "q", "s", "del", "ins"})
+MAX_BANNER_CHARS = 3000  # a banner is short; a longer element holds more than a banner and is kept
+
+
+def _is_control(node: Tag) -> bool:
+    if node.name == "button" or node.get("role") == "button":
+        return True
+    if node.name == "input":
+        return str(node.get("type") or "").lower() in ("button", "submit")
+    return node.name == "a" and bool(_tokens(_markers(node)) & {"btn", "button"})
+
+
+def _control_label(node: Tag) -> str:
+    return str(node.get("value") or "") if node.name == "input" else node.get_text(" ")
+
+
+def _action_controls(node: Tag, accept: re.Pattern) -> int:
+    return sum(1 for c in _tags(node) if _is_control(c) and accept.search(_control_label(c)))
+
+
+@cache
+def _vendor_markers() -> re.Pattern:
+    return re.compile("|".join(re.escape(v) for v in vocabulary()["banners"]["vendor_markers"]))
+
+
+def _is_consent_markup(markers: str) -> bool:
+    if not markers.strip():
+        return False
+    if _vendor_markers().search(markers):
+        return True
+    tokens = _tokens(markers)
+    if tokens & _words("banners", "compound_tokens"):
+        return True
+    return bool(tokens & _words("banners", "subject_tokens")) and bool(tokens & _words("banners", "widget_tokens"))
+
+
+@rule("consent-banners", "page")
+def drop_consent_banners(soup: BeautifulSoup) -> None:
+    """Cookie and consent banners and walls (OneTrust, Cookiebot, CookieYes, Didomi, Usercentrics, ...),
+    newsletter pop-ups and chat widgets: recognised by vendor ids/classes, by class words such as
+    `cookie` + `banner`, or by a short block whose buttons accept or refuse cookies."""
+    for node in _tags(soup):
+        if _gone(node) or node.name in ("html", "body", "main", "article") or node.name in INLINE_TAGS:
+            continue
+        if _is_consent_markup(_markers(node)) and len(node.get_text(" ")) < MAX_BANNER_CHARS:
+            node.decompose()
+    accept = _compiled("banners", "action_phrases")
+    subject = _compiled("banners", "subject_phrases")
+    for control in [c for c in _tags(soup) if _is_control(c)]:
+        if _gone(control) or not accept.search(_control_label(control)):
+            continue
+        outer: Tag | None = None
+        for ancestor in control.parents:
+            if not isinstance(ancestor, Tag) or ancestor.name in ("html", "body", "main", "article", "[document]"):
+                break
+            text = ancestor.get_text(" ")
+            if len(text) > MAX_BANNER_CHARS:
+                break
+            if subject.search(text) and _action_controls(ancestor, accept) >= 2:
+                outer = ancestor
+        if outer is not None and not _gone(outer):
+            outer.decompose()
+
+
+@rule("popups-and-dialogs", "page")
+def drop_popups(soup: BeautifulSoup) -> None:
+    """Dialogs and modal pop-ups that ask for an e-mail address (newsletter sign-up) or hold a chat are
+    removed; a dialog holding notice text (a 'meer details' layer) is kept."""
+    subject = _compiled("banners", "popup_phrases")
+    dialogs = [n for n in _tags(soup) if n.name == "dialog" or n.attrs.get("role") in ("dialog", "alertdialog")
+               or n.attrs.get("aria-modal") == "true"]
+    for node in dialogs:
+        if _gone(node):
+            continue
+        has_email_field = any(str(i.attrs.get("type", "")).lower() == "email" for i in _tags(node, {"input"}))
+        text = node.get_text(" ")
+        if has_email_field or (len(text) < 800 and subject.search(text)):
+            node.decompose()
+
+
+# ------------------------------------------------------------- content stage
+
+
+@rule("site-chrome", "content")
+def drop_site_chrome(root: Tag) -> None:
+    """Navigation (<nav>, role=navigation, breadcrumbs, skip links, share buttons), the site's header and
+    footer when they stand outside the notice's <main>/<article>, and side bars (<aside>) outside an
+    <article>: they reorder, gain items and change promotions without the notice changing."""
+    inside_notice = root.name in ("main", "article") or root.get("role") == "main"
+    anywhere = _compiled("chrome", "anywhere")
+    outside = _compiled("chrome", "outside_notice")
+    for node in _tags(root):
+        if _gone(node):
+            continue
+        name, role = node.name, node.attrs.get("role")
+        if name == "nav" or role in ("navigation", "search", "menubar", "toolbar"):
+            node.decompose()
+            continue
+        outer = not inside_notice and not _inside(node, {"main", "article"})
+        site_part = (name in ("header", "footer") or role in ("banner", "contentinfo", "complementary")) and outer
+        side_bar = name == "aside" and root.name != "article" and not _inside(node, {"article"})
+        markers = _markers(node) if name not in INLINE_TAGS and ("id" in node.attrs or "class" in node.attrs) else ""
+        furniture = bool(markers.strip()) and bool(anywhere.search(markers) or (outer and outside.search(markers)))
+        if site_part or side_bar or furniture:
+            node.decompose()
+
+
+@rule("form-controls", "content")
+def drop_form_controls(root: Tag) -> None:
+    """Form controls (hidden inputs with CSRF tokens, selects, text areas, plain buttons) are removed; the
+    <form> itself stays, because some sites wrap the whole page in one. Buttons that open an accordion
+    or a tab (aria-expanded, aria-controls, role=tab) keep their text: it titles notice content."""
+    _decompose(_tags(root, {"input", "select", "textarea", "datalist", "output", "progress", "meter"}))
+    for button in _tags(root, {"button"}):
+        if _gone(button):
+            continue
+        disclosure = button.has_attr("aria-expanded") or button.has_attr("aria-controls") \
+            or button.get("role") == "tab"
+        if not disclosure:
+            button.decompose()
+
+
+@rule("aria-hidden-decoration", "content")
+def drop_aria_hidden_decoration(root: Tag) -> None:
+    """Elements with aria-hidden="true" are decoration (icons, arrows) and are removed, unless they are a
+    collapsed panel: referenced by a control (aria-controls, href="#id", data-target), a tab panel or
+    region, or holding block content. Hidden-until-clicked text is notice text."""
+    referenced: set[str] = set()
+    hidden = []
+    for node in _tags(root):
+        for attr in ("aria-controls", "data-target", "data-bs-target", "href"):
+            value = node.attrs.get(attr)
+            if isinstance(value, str):
+                referenced.update(v.lstrip("#") for v in value.split() if v)
+        if node.attrs.get("aria-hidden") == "true":
+            hidden.append(node)
+    for node in hidden:
+        if _gone(node):
+            continue
+        panel = (node.get("id") in referenced or node.get("role") in ("tabpanel", "region")
+                 or bool(_tags(node, {"p", "li", "table", "dl", "h1", "h2", "h3", "h4", "h5", "h6"})))
+        if not panel:
+            node.decompose()
+
+
+# ---------------------------------------------------------------- link stage
+
+
+@rule("tracking-parameters", "link")
+def strip_tracking_parameters(url: str, page_url: str | None) -> str:
+    """Tracking, session and cache-busting parameters (utm_*, gclid, fbclid, mc_eid, _ga, jsessionid,
+    csrf tokens, nonces, ...) are removed from link targets before they count as content."""
+    parts = urlsplit(url)
+    path = re.sub(r";(jsessionid|phpsessid|sid)=[^/?#]*", "", parts.path, flags=re.I)
+    names = _words("links", "drop_parameters")
+    prefixes = tuple(vocabulary()["links"]["drop_prefixes"])
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if k.lower() not in names and not k.lower().startswith(prefixes)]
+    return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), parts.fragment))
+
+
+@rule("same-site-links", "link")
+def relative_same_site(url: str, page_url: str | None) -> str:
+    """A link to the notice's own site is kept as its path, so http/https, www and absolute/relative
+    spellings of the same link are one text; links elsewhere keep their full address."""
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https", "") and page_url:
+        page = urlsplit(page_url)
+        host = (parts.hostname or "").removeprefix("www.")
+        if not parts.netloc or host == (page.hostname or "").removeprefix("www."):
+            return urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))
+    if parts.scheme in ("http", "https"):
+        return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, parts.fragment))
+    return url
+
+
+#: Link schemes whose targets are kept in the text; any other (javascript:, vbscript:, data:, file:,
+#: ...) keeps only the label. A relative link has no scheme and is kept.
+SAFE_SCHEMES = ("http", "https", "mailto", "tel")
+_URL_INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\s\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]+")
+_SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
+
+
+def link_scheme(href: str) -> str | None:
+    """The scheme a browser (or a Markdown viewer) could see in `href`, read after removing every
+    white-space, control and invisible character (so "java&#9;script:" is javascript:); None for a
+    relative link."""
+    match = _SCHEME.match(_URL_INVISIBLE.sub("", href))
+    return match.group(1).lower() if match else None
+
+
+def link_target(href: str, page_url: str | None = None) -> str | None:
+    """The target of a link as it counts in the text, or None for links that are not content
+    (fragments on the same page, empty) or not safe (a scheme outside `SAFE_SCHEMES`)."""
+    href = _URL_INVISIBLE.sub(" ", href).strip()
+    if not href or href.startswith("#") or link_scheme(href) not in (*SAFE_SCHEMES, None):
+        return None
+    scheme = link_scheme(href)
+    if scheme in ("mailto", "tel"):
+        return scheme + ":" + href.split(":", 1)[1].replace(" ", "")
+    for link_rule in rules_of("link"):
+        href = link_rule.func(href, page_url)
+    if link_scheme(href) not in (*SAFE_SCHEMES, None):
+        return None
+    if page_url and urlsplit(href).fragment and not urlsplit(href).netloc:
+        page_path = urlsplit(page_url).path or "/"
+        if urlsplit(href).path == page_path and not urlsplit(href).query:
+            return None
+    return href
+
+
+# ---------------------------------------------------------------- text stage
+
+INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e"), None)
+SPACES = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+
+
+@rule("invisible-characters", "text")
+def drop_invisible(text: str) -> str:
+    """Unicode NFC; zero-width characters, soft hyphens and BOMs removed; every run of white space
+    (including no-break and thin spaces) becomes one space."""
+    text = unicodedata.normalize("NFC", text).translate(INVISIBLE)
+    return SPACES.sub(" ", text).strip()
+
+
+@rule("page-meta", "text")
+def drop_page_meta(text: str) -> str:
+    """Statements about the page rather than the notice are removed: generation time stamps ("pagina
+    gegenereerd op ...", "vandaag is ..."), visitor counters ("u bent bezoeker 1234", "5.321 keer
+    bekeken"), reading time ("leestijd 6 minuten"). The notice's own date statement is kept."""
+    if not text or not _triggers().search(text.lower()):
+        return text
+    pattern = _compiled("page_meta", "patterns")
+    if not pattern.search(text):
+        return text
+    return SPACES.sub(" ", pattern.sub(" ", text)).strip(" |·•-–")
+
+
+@cache
+def _triggers() -> re.Pattern:
+    """Case-sensitive search over lowercased text: much faster than one IGNORECASE alternation."""
+    return re.compile("|".join(re.escape(w.lower()) for w in vocabulary()["page_meta"]["triggers"]))
+
+
+def normalise_text(text: str) -> str:
+    """Every text-stage rule in order."""
+    for text_rule in rules_of("text"):
+        text = text_rule.func(text)
+    return text
+
+
+# ------------------------------------------------------------- compare stage
+
+_FOLD = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
+    "\u2039": "'", "\u203a": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
+    "\u2026": "...",
+})
+
+
+@rule("typography", "compare")
+def fold_typography(text: str) -> str:
+    """Curly and straight quotes, guillemets, all dash variants and the ellipsis compare equal (NFKC
+    also folds ligatures and full-width forms), so a typographic restyle is not a new version."""
+    return unicodedata.normalize("NFKC", text).translate(_FOLD)
+
+
+def comparison_text(text: str) -> str:
+    """The text as it is compared and hashed: every compare-stage rule applied."""
+    for compare_rule in rules_of("compare"):
+        text = compare_rule.func(text)
+    return text
+
+
+def text_sha256(document: Document) -> str:
+    """Hash of a document's text as compared (typographic variants folded): equal hashes, no change."""
+    return hashlib.sha256(comparison_text(document.text()).encode("utf-8")).hexdigest()

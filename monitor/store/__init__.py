@@ -1,0 +1,112 @@
+"""Everything kept in the database: every table and the engine (SQLite by default, PostgreSQL by URL),
+Alembic migrations, recording a fetch, re-extraction from the archive, crawl locks, the source
+standing every surface shows, the digest outbox's state transitions, search and the read side.
+"""
+
+from monitor.store.change_text import change_text_lines
+from monitor.store.db import SCHEMA_LOCK, StorageError, make_engine, open_db, session_scope
+from monitor.store.fleet_tables import CrawlCycle, CycleItem
+from monitor.store.health import FailingSource, failing_sources
+from monitor.store.leader import advisory_lock
+from monitor.store.lock import claim_sources
+from monitor.store.migrate import copy_database, copy_snapshots
+from monitor.store.models import READ_INDEXES, Change, Fetch, Source, Version
+from monitor.store.outbox import (
+    DigestEntry,
+    DigestMessage,
+    DigestSubscription,
+    claim,
+    mark_failed,
+    mark_sent,
+    mark_uncertain,
+    outbox_messages,
+    sendable,
+)
+from monitor.store.query import (
+    CHANGES_SCHEMA,
+    change_record,
+    find_version,
+    list_changes,
+    list_versions,
+    versions_record,
+)
+from monitor.store.record import (
+    AlreadyRecorded,
+    RecordResult,
+    conditional_headers,
+    new_version,
+    record_fetch,
+    sync_sources,
+)
+from monitor.store.reextract import reextract
+from monitor.store.schema import upgrade
+from monitor.store.search import SearchBackend, SearchHit, backend_for, ensure_index, query_terms, search
+from monitor.store.standing import (
+    GONE_STATUSES,
+    FetchState,
+    SourceStanding,
+    SourceStatus,
+    decide_standing,
+    fetch_state,
+    source_standings,
+    standing_facts,
+)
+
+__all__ = [
+    "AlreadyRecorded",
+    "CHANGES_SCHEMA",
+    "Change",
+    "CrawlCycle",
+    "CycleItem",
+    "DigestEntry",
+    "DigestMessage",
+    "DigestSubscription",
+    "FailingSource",
+    "Fetch",
+    "FetchState",
+    "GONE_STATUSES",
+    "READ_INDEXES",
+    "RecordResult",
+    "SCHEMA_LOCK",
+    "SearchBackend",
+    "SearchHit",
+    "Source",
+    "SourceStanding",
+    "SourceStatus",
+    "StorageError",
+    "Version",
+    "advisory_lock",
+    "backend_for",
+    "change_record",
+    "change_text_lines",
+    "claim",
+    "claim_sources",
+    "conditional_headers",
+    "copy_database",
+    "copy_snapshots",
+    "decide_standing",
+    "ensure_index",
+    "failing_sources",
+    "fetch_state",
+    "find_version",
+    "list_changes",
+    "list_versions",
+    "make_engine",
+    "mark_failed",
+    "mark_sent",
+    "mark_uncertain",
+    "new_version",
+    "open_db",
+    "outbox_messages",
+    "query_terms",
+    "record_fetch",
+    "reextract",
+    "search",
+    "sendable",
+    "session_scope",
+    "source_standings",
+    "standing_facts",
+    "sync_sources",
+    "upgrade",
+    "versions_record",
+]

@@ -1,0 +1,54 @@
+"""Derived columns of versions and changes, computed the same way by `record`, `reextract` and `diff`.
+
+A version stores its document, Markdown and the notice's own date statement (found once, when the
+version is stored). A change stores the clause diff of two stored versions, made with the old
+version's stored date (not found again from its text), the fetch time (for `date_in_future`) and
+the source's language, plus its flags, counts per kind and significance.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from monitor.core import Document
+from monitor.dates import NoticeDate, find_notice_date
+from monitor.diff import CHANGE_KINDS, DiffBudget, diff_documents
+from monitor.extract import text_sha256
+from monitor.store.models import Version
+
+
+def version_fields(document: Document, language: str | None = None) -> dict:
+    """The derived columns of a version: text hash, sizes, stored document, Markdown, the notice's date."""
+    notice_date = find_notice_date(document, language or document.language)
+    return {"text_sha256": text_sha256(document), "chars": document.char_count(),
+            "block_count": len(document.blocks), "document_json": document.to_json(),
+            "markdown": document.markdown(),
+            "notice_date_json": json.dumps(notice_date.to_dict() if notice_date else None, ensure_ascii=False)}
+
+
+def stored_notice_date(version: Version, language: str | None = None) -> NoticeDate | None:
+    """A version's date statement as stored; found again only for rows stored before dates were kept."""
+    if version.notice_date_json is not None:
+        data = json.loads(version.notice_date_json)
+        return NoticeDate.from_dict(data) if data else None
+    return find_notice_date(Document.from_json(version.document_json), language)
+
+
+def change_fields(old: Version, new: Version, new_document: Document, *, language: str | None,
+                  fetched_at: datetime | None, budget: DiffBudget | None = None) -> dict:
+    """Diff two stored versions (the old one's date as stored) into the derived columns of a Change.
+
+    Raises `monitor.diff.DiffBudgetExceeded` past `budget` (default: none).
+    """
+    old_document = Document.from_json(old.document_json)
+    language = language or new_document.language or old_document.language
+    diff = diff_documents(old_document, new_document, old_date=stored_notice_date(old, language),
+                          new_date=stored_notice_date(new, language), fetched_at=fetched_at, language=language,
+                          budget=budget)
+    counts = {kind: sum(1 for c in diff.changes if c.kind == kind) for kind in CHANGE_KINDS}
+    return {"diff_json": json.dumps(diff.to_dict(), ensure_ascii=False),
+            "flags_json": json.dumps(diff.flags, ensure_ascii=False),
+            "counts_json": json.dumps(counts), "added": counts["added"], "removed": counts["removed"],
+            "modified": counts["modified"], "significance": diff.significance or "cosmetic",
+            "cosmetic_only": diff.is_cosmetic_only}

@@ -1,0 +1,1 @@
+"""The shipped Jinja templates (web pages and e-mail digests): package data, read with importlib.resources."""

@@ -1,0 +1,1 @@
+"""noticewatch's tests: laid out like the code; shared helpers in tests/support."""
