@@ -22,7 +22,7 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from monitor.archive import Archive
-    from monitor.web import UnsafeBinding, WebSettings, create_app, credentials_for
+    from monitor.web import UnsafeBinding, WebSettings, allowed_hosts_for, create_app, credentials_for
 
     loaded = ctx.loaded
     web = loaded.config.web
@@ -39,7 +39,7 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     settings = WebSettings(archive=Archive(loaded.snapshots_dir),
                            stale_after=dt.timedelta(seconds=loaded.config.schedule.stale_after),
                            templates=templates, credentials=credentials, index_on_start=True,
-                           fleet=_fleet_view(ctx))
+                           fleet=_fleet_view(ctx), allowed_hosts=allowed_hosts_for(host, web.allowed_hosts))
     app = create_app(ctx.engine, settings)
     click.echo(f"noticewatch: serving http://{host}:{port}/ (read-only; Ctrl-C stops)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)

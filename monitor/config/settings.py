@@ -137,6 +137,7 @@ class WebConfig(_Strict):
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
     stale_after_days: Annotated[float, Field(gt=0)] = 3.0
     templates: str | None = None
+    allowed_hosts: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9.\-:\[\]]+$")]] = []
 
 
 class FrontierConfig(_Strict):
