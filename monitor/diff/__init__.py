@@ -4,13 +4,16 @@ a clause, the date flags (silent change, date bump, ...), topics and significanc
 
 from monitor.diff.alignment import DiffBudget, DiffBudgetExceeded
 from monitor.diff.clauses import CHANGE_KINDS, FLAG_NAMES, diff_documents, inline_text, word_diff
-from monitor.diff.words import EQUAL, Segment, collapse, truncate, word_segments
+from monitor.diff.words import DELETE, EQUAL, GAP, INSERT, Segment, collapse, truncate, word_segments
 
 __all__ = [
     "CHANGE_KINDS",
     "DiffBudget",
     "DiffBudgetExceeded",
+    "DELETE",
     "EQUAL",
+    "GAP",
+    "INSERT",
     "FLAG_NAMES",
     "Segment",
     "collapse",

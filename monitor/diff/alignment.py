@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import difflib
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -20,8 +21,8 @@ from diff_match_patch import diff_match_patch
 
 #: Up to this many word pairs (len(a) * len(b)) a ratio is difflib's exact one; above, diff-match-patch's.
 EXACT_RATIO_CELLS = 250_000
-#: diff-match-patch's own time cap for one long ratio (it then returns a coarser, lower figure).
-LONG_RATIO_TIMEOUT = 0.05
+#: diff-match-patch's own time cap for one long ratio over chunks (normally far from reached).
+LONG_RATIO_TIMEOUT = 0.5
 #: Split/merge: candidate first parts tried per whole clause (duplicated clauses share a prefix).
 MAX_RUN_STARTS = 8
 
@@ -53,9 +54,9 @@ class DiffBudget:
                                      "([crawl] diff_max_chars)")
 
 
-def encode_tokens(*sequences: Sequence[str]) -> list[str]:
+def encode_tokens(*sequences: Sequence[Hashable]) -> list[str]:
     """Each token as one character, shared across `sequences`, so diff-match-patch diffs tokens."""
-    codes: dict[str, str] = {}
+    codes: dict[Hashable, str] = {}
     out = []
     for seq in sequences:
         chars = []
@@ -83,11 +84,33 @@ def word_ratio(a: Sequence[str], b: Sequence[str]) -> float:
         return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
     if list(a) == list(b):
         return 1.0
-    ea, eb = encode_tokens(a, b)
+    total = len(a) + len(b)
+    upper = 2.0 * sum((Counter(a) & Counter(b)).values()) / total
+    if upper < 0.5:
+        return upper  # a bound, and below any threshold that matters
+    # Content-defined chunks of words (about total/400 words each): equal stretches cut alike on both
+    # sides, so diff-match-patch over a few hundred units finds them exactly, well within its cap.
+    modulus = max(4, min(64, total // 400))
+    ca, cb = _word_chunks(a, modulus), _word_chunks(b, modulus)
+    ea, eb = encode_tokens(ca, cb)
+    sizes = {ch: len(chunk) for ch, chunk in zip(ea + eb, ca + cb, strict=True)}
     dmp = diff_match_patch()
     dmp.Diff_Timeout = LONG_RATIO_TIMEOUT
-    same = sum(len(text) for op, text in dmp.diff_main(ea, eb, False) if op == 0)
-    return 2.0 * same / (len(a) + len(b))
+    same = sum(sizes[ch] for op, text in dmp.diff_main(ea, eb, False) if op == 0 for ch in text)
+    return 2.0 * same / total
+
+
+def _word_chunks(words: Sequence[str], modulus: int) -> list[tuple[str, ...]]:
+    """Runs of words, each ending after a word whose checksum is 0 modulo `modulus`."""
+    out: list[tuple[str, ...]] = []
+    start = 0
+    for index, word in enumerate(words):
+        if zlib.crc32(word.encode()) % modulus == 0:
+            out.append(tuple(words[start:index + 1]))
+            start = index + 1
+    if start < len(words):
+        out.append(tuple(words[start:]))
+    return out
 
 
 def unique_anchors(old: Sequence[Hashable], new: Sequence[Hashable]) -> list[tuple[int, int]]:
@@ -178,13 +201,15 @@ def find_run(target: Sequence[str], starts: Sequence[int], part_words: Callable[
     only the best two get the exact `word_ratio`. A run must explain the target better than its
     first part alone, else the whole is a reworded clause, not a split or merge.
     """
-    want = Counter(target)
+    want: Counter[str] | None = None
+    target_words: set[str] = set(target)
     ranked: list[tuple[float, int, tuple[int, ...], float]] = []
     for j in starts[:MAX_RUN_STARTS]:
-        first = part_words(j)
-        if not first:
-            continue
+        first, second = part_words(j), part_words(j + 1)
+        if not first or not second or sum(w in target_words for w in second) < 0.8 * len(second):
+            continue  # a run needs a second part from the whole; no need to count the first one's words
         check()
+        want = want if want is not None else Counter(target)
         overlap = _Overlap(want)
         alone = overlap.add(first)
         run = [j]

@@ -38,6 +38,7 @@ import math
 import re
 import sys
 import unicodedata
+import zlib
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -46,7 +47,15 @@ from diff_match_patch import diff_match_patch
 
 from monitor.core import SIGNIFICANCE_ORDER, Block, Document
 from monitor.dates import MONTHS, NoticeDate, find_notice_date
-from monitor.diff.alignment import DiffBudget, Gaps, find_run, lis, unique_anchors, word_ratio
+from monitor.diff.alignment import (
+    DiffBudget,
+    Gaps,
+    encode_tokens,
+    find_run,
+    lis,
+    unique_anchors,
+    word_ratio,
+)
 from monitor.diff.topics import tag_clause
 
 CHANGE_KINDS = ("added", "removed", "modified", "moved", "split", "merged", "cosmetic")
@@ -64,6 +73,10 @@ SPLIT_THRESHOLD = 0.85
 CANDIDATES_PER_CLAUSE = 4
 #: The rarest words a clause is indexed by for similarity candidates (bounds work on huge clauses).
 SIGNATURE_TOKENS = 64
+#: Texts longer than this (both sides together) are word-diffed in chunks.
+CHUNKED_CHARS = 40_000
+#: Topics are read from a clause's first this many characters (a 1 MB paragraph is not read whole).
+TAG_CHARS = 20_000
 
 _UNSET: object = object()
 
@@ -113,7 +126,13 @@ def similarity(a: str, b: str) -> float:
 # ---------------------------------------------------------------- word diff
 
 def word_diff(old: str, new: str) -> list[tuple[int, str]]:
-    """diff-match-patch ops (-1 delete, 0 equal, 1 insert) over words, after semantic cleanup."""
+    """diff-match-patch ops (-1 delete, 0 equal, 1 insert) over words, after semantic cleanup.
+
+    Very long texts (a 1 MB paragraph) are diffed in chunks (`chunked_word_diff`), so the result
+    does not depend on diff-match-patch's time cap and the work stays near-linear.
+    """
+    if len(old) + len(new) > CHUNKED_CHARS:
+        return chunked_word_diff(old, new)
     tokens: dict[str, str] = {}
     back: list[str] = []
 
@@ -139,6 +158,56 @@ def word_diff(old: str, new: str) -> list[tuple[int, str]]:
     diffs = dmp.diff_main(encode(old), encode(new), False)
     dmp.diff_cleanupSemantic(diffs)
     return [(op, decode(chars)) for op, chars in diffs]
+
+
+def _chunks(text: str) -> list[str]:
+    """Content-defined chunks of about 64 words: a chunk ends after a word whose checksum says so, so
+    equal stretches of two texts cut into equal chunks whatever was inserted before them."""
+    out: list[str] = []
+    start = 0
+    for match in _WORD.finditer(text):
+        if zlib.crc32(match.group().encode()) % 64 == 0:
+            out.append(text[start:match.end()])
+            start = match.end()
+    if start < len(text):
+        out.append(text[start:])
+    return out
+
+
+def chunked_word_diff(old: str, new: str) -> list[tuple[int, str]]:
+    """The word diff of two long texts: chunks diffed as units first (diff-match-patch's line mode,
+    with content-defined chunks for lines), then each changed stretch by words."""
+    old_chunks, new_chunks = _chunks(old), _chunks(new)
+    encoded_old, encoded_new = encode_tokens(old_chunks, new_chunks)
+    chars = dict(zip(encoded_old + encoded_new, old_chunks + new_chunks, strict=True))
+    dmp = diff_match_patch()
+    dmp.Diff_Timeout = 0  # few units; exact
+    out: list[tuple[int, str]] = []
+    removed, added = [], []
+
+    def flush() -> None:
+        if removed or added:
+            gone, came = "".join(removed), "".join(added)
+            out.extend(word_diff(gone, came) if gone and came and len(gone) + len(came) <= CHUNKED_CHARS
+                       else [(op, t) for op, t in ((-1, gone), (1, came)) if t])
+            removed.clear()
+            added.clear()
+
+    for op, units in dmp.diff_main(encoded_old, encoded_new, False):
+        text = "".join(chars[c] for c in units)
+        if op == 0:
+            flush()
+            out.append((0, text))
+        else:
+            (removed if op < 0 else added).append(text)
+    flush()
+    merged: list[tuple[int, str]] = []
+    for op, text in out:
+        if merged and merged[-1][0] == op:
+            merged[-1] = (op, merged[-1][1] + text)
+        elif text:
+            merged.append((op, text))
+    return merged
 
 
 def inline_text(ops: Sequence[tuple[int, str]]) -> str:
@@ -668,7 +737,7 @@ def _align(old: Sequence[Block], new: Sequence[Block], language: str | None,
     for change in changes:
         tags: list[str] = []
         for block in (*change.new_blocks, *change.old_blocks):
-            for tag in tag_clause(block.text, block.heading_path, language):
+            for tag in tag_clause(block.text[:TAG_CHARS], block.heading_path, language):
                 if tag not in tags:
                     tags.append(tag)
         if len(tags) > 1 and "other" in tags:
