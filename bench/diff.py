@@ -22,7 +22,7 @@ from monitor.core import Document  # noqa: E402
 from monitor.diff import diff_documents  # noqa: E402
 from tests.support.seeds import seed_document  # noqa: E402
 
-TARGETS_MS = {"a": 20.0, "b": 60.0, "c": 500.0}
+TARGETS_MS = {"a": 20.0, "b": 60.0, "c": 100.0}
 RUNS = 25
 
 

@@ -24,6 +24,7 @@ from crawler.workpool import WorkPool
 from monitor.archive import Archive, ArchiveError
 from monitor.config import LoadedConfig
 from monitor.core import FetchOutcome, FetchResult
+from monitor.diff import DiffBudget
 from monitor.store import (
     AlreadyRecorded,
     FetchState,
@@ -136,7 +137,8 @@ class RecordPipeline:
         try:
             return record_fetch(self.recorder.engine, item, self.recorder.sources[item.source_id],
                                 cycle_id=item.cycle_id or self.recorder.cycle_id, min_text_chars=crawl.min_text_chars,
-                                claim=claim, gone_after=crawl.gone_after, archive=self.recorder.archive)
+                                claim=claim, gone_after=crawl.gone_after, archive=self.recorder.archive,
+                                diff_budget=DiffBudget(crawl.diff_timeout, crawl.diff_max_chars))
         except AlreadyRecorded:
             return RecordResult(item.source_id, FetchOutcome.DUPLICATE)
 

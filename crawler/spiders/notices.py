@@ -17,10 +17,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
 from crawler.fleet import FrontierWorkerMixin
@@ -30,7 +31,15 @@ from crawler.workpool import PageTooHard
 from monitor import __version__
 from monitor.config import ConfigError, LoadedConfig, SourceConfig
 from monitor.core import Document, FetchResult, utcnow
-from monitor.extract import FetchPolicy, assess_fetch, extract_document, find_notice_links, rules_version, text_sha256
+from monitor.extract import (
+    FetchPolicy,
+    assess_fetch,
+    extract_document,
+    extraction_failure,
+    find_notice_links,
+    rules_version,
+    text_sha256,
+)
 from monitor.store import GONE_STATUSES, FetchState
 
 PERMANENT_REDIRECTS = (301, 308)
@@ -84,12 +93,16 @@ def moved_to(response: Response) -> str | None:
 
 
 def judge_page(body: bytes, content_type: str | None, source: SourceConfig, url: str, requested: str,
-               previous_chars: int | None, policy: FetchPolicy) -> tuple[Document, str | None]:
-    """In a worker process: the page's Document and, if it is not the notice, why (monitor.extract.fetchcheck)."""
-    document = extract_document(body, content_type, select=source.select, remove=source.remove,
-                                language=source.language, url=url)
+               previous_chars: int | None, policy: FetchPolicy) -> tuple[Document | None, str | None, str | None]:
+    """In a worker process: the page's Document, why it is not the notice if it is not
+    (monitor.extract.fetchcheck), or the sentence its extraction failed with."""
+    try:
+        document = extract_document(body, content_type, select=source.select, remove=source.remove,
+                                    language=source.language, url=url)
+    except Exception as exc:  # noqa: BLE001  (hostile input: the source's fetch fails with a sentence)
+        return None, None, extraction_failure(exc, url)
     return document, assess_fetch(document, body, url=requested, final_url=url, previous_chars=previous_chars,
-                                  policy=policy)
+                                  policy=policy), None
 
 
 class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
@@ -221,13 +234,17 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
                              moved_to=moved_to(response), moved_from=requested)
             return
         try:  # in a worker process, under the page time limit: the reactor goes on downloading
-            document, reason = await maybe_deferred_to_future(self.pool.submit(
+            document, reason, failure = await maybe_deferred_to_future(self.pool.submit(
                 judge_page, body, headers.get("Content-Type"), source, response.url, requested,
                 state.previous_chars, self.policy))
         except (PageTooHard, RuntimeError) as exc:
             error = str(exc) if isinstance(exc, PageTooHard) else f"extraction failed: {exc}"
             yield self._item(meta, response.url, status=response.status, headers=headers, body=body,
                              extract_error=error)
+            return
+        if failure is not None:
+            yield self._item(meta, response.url, status=response.status, headers=headers, body=body,
+                             extract_error=failure)
             return
         if reason and not meta.get("recheck"):
             yield self._again(source, requested, meta, recheck=reason, recheck_sha256=text_sha256(document)
@@ -271,6 +288,12 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
             error = str(failure.value) or "request ignored"
             if error == "Forbidden by robots.txt":
                 error = "forbidden by robots.txt"
+        elif failure.check(DownloadCancelledError, CancelledError):
+            # Scrapy cancels a download past DOWNLOAD_MAXSIZE: announced by Content-Length, or counted
+            # while a chunked body streams in.
+            announced = "Expected to receive" in failure.getErrorMessage()
+            limit = int(self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+            error = f"body larger than max_size ({limit:,} bytes{'' if announced else ', chunked'})"
         else:
             error = f"{failure.type.__name__}: {failure.getErrorMessage()}"
         yield self._item(meta, request.url, status=status, error=error)

@@ -4,18 +4,23 @@ Layout under the snapshots directory (see snapshots/README.md):
     blobs/<first two hex>/<next two hex>/<sha256>.gz
 A blob is written to a temporary file in the same directory, fsynced and renamed into place, so a
 crash never leaves a half-written file under its final name; the database refers to a blob only
-after `put` returned.
+after `put` returned. Temporary files a killed writer left are removed at the next start.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from monitor.core import ArchivedBody
+
+#: A temporary blob file this old was left by a killed writer (a live one renames it within seconds).
+STALE_TEMPORARY_SECONDS = 600.0
 
 
 class ArchiveError(Exception):
@@ -70,13 +75,27 @@ class Archive:
         return self.path_for(sha256).exists()
 
     def check_writable(self) -> None:
-        """Fail early with a clear message if the archive directory cannot be used."""
+        """Fail early with a clear message if the archive directory cannot be used; clear stale temporaries."""
         try:
             self.root.mkdir(parents=True, exist_ok=True)
+            self.remove_stale_temporaries()
             with tempfile.NamedTemporaryFile(dir=self.root, prefix=".probe-"):
                 pass
         except OSError as exc:
             raise ArchiveError(f"snapshots directory {self.root} is not writable: {exc}") from exc
+
+    def remove_stale_temporaries(self, older_than: float = STALE_TEMPORARY_SECONDS) -> int:
+        """Delete temporary files a killed writer left behind (older than `older_than` seconds, so a
+        concurrent writer's file in flight is left alone); returns how many were removed."""
+        cutoff = time.time() - older_than
+        removed = 0
+        for pattern in ("blobs/*/*/.tmp-*", ".probe-*"):
+            for path in self.root.glob(pattern):
+                with contextlib.suppress(FileNotFoundError):
+                    if path.stat().st_mtime < cutoff:
+                        path.unlink()
+                        removed += 1
+        return removed
 
     def blob_count(self) -> int:
         return sum(1 for _ in (self.root / "blobs").glob("*/*/*.gz")) if (self.root / "blobs").exists() else 0

@@ -130,15 +130,16 @@ def db_upgrade(ctx: Context) -> None:
     """Upgrade the database schema to this noticewatch's revision (run once after installing a new version)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from monitor.store import SCHEMA_LOCK, StorageError, advisory_lock, make_engine, upgrade
+    from monitor.store import StorageError, make_engine, upgrade
 
     try:
         engine = make_engine(ctx.loaded.database_url)
-        with advisory_lock(engine, SCHEMA_LOCK):
-            before, after = upgrade(engine)
+        before, after, repaired = upgrade(engine)  # takes the schema lock itself
     except StorageError as exc:
         fail(str(exc), EXIT_STORAGE)
     except SQLAlchemyError as exc:
         fail(f"db upgrade: {str(exc).splitlines()[0]}", EXIT_STORAGE)
     was = " (unchanged)" if before == after else f" (was {before or 'empty'})"
+    if repaired:
+        click.echo(repaired)
     click.echo(f"database schema at revision {after}{was}")

@@ -24,7 +24,7 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from monitor.archive import Archive
-    from monitor.web import UnsafeBinding, WebSettings, create_app, credentials_for
+    from monitor.web import UnsafeBinding, WebSettings, allowed_hosts_for, create_app, credentials_for
 
     loaded = ctx.loaded
     web = loaded.config.web
@@ -42,7 +42,8 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     settings = WebSettings(archive=Archive(loaded.snapshots_dir), stale_after=stale_after,
                            templates=templates, credentials=credentials, index_on_start=True,
                            fleet=_fleet_view(ctx), language=web.language,
-                           timezone=loaded.config.schedule.timezone)
+                           timezone=loaded.config.schedule.timezone,
+                           allowed_hosts=allowed_hosts_for(host, web.allowed_hosts))
     app = create_app(ctx.engine, settings)
     sock = _listen(host, port)  # before saying "serving": a busy port is one line, not a traceback
     click.echo(f"noticewatch: serving http://{host}:{sock.getsockname()[1]}/ (read-only; Ctrl-C stops)", err=True)

@@ -137,6 +137,8 @@ class CrawlConfig(_Strict):
     max_size: Annotated[int, Field(gt=0)] = 10 * 1024 * 1024
     min_text_chars: Annotated[int, Field(ge=0)] = 200
     max_text_loss: Annotated[float, Field(gt=0, le=1)] = 0.5
+    diff_timeout: Annotated[float, Field(gt=0)] = 10.0
+    diff_max_chars: Annotated[int, Field(gt=0)] = 5_000_000
     gone_after: Annotated[int, Field(ge=1, le=100)] = 3
     confirm_delay: Annotated[float, Field(ge=0, le=600)] = 2.0
     confirm: bool = True
@@ -162,6 +164,7 @@ class WebConfig(_Strict):
     base_url: str | None = None  # where people reach this browser: links in chat messages and digests
 
     _base = field_validator("base_url")(lambda v: v if v is None else _check_http_url(v).rstrip("/"))
+    allowed_hosts: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9.\-:\[\]]+$")]] = []
 
 
 class FrontierConfig(_Strict):

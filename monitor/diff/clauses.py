@@ -11,14 +11,17 @@ reports each change as one of:
 - ``cosmetic``: only whitespace, quote/dash style, case, punctuation or numbering changed
   (also a clause whose block kind or level alone changed).
 
-Alignment, in passes over hash maps so a 58 KB notice diffs in milliseconds:
+Alignment, in passes over hash maps so a 58 KB notice diffs in milliseconds, and near-linear on
+hostile pages (see monitor/alignment.py; the whole diff runs under a `DiffBudget`):
 
+0. anchors: texts occurring once on each side, kept where their order agrees (patience / LIS);
 1. exact text (same heading path first, then anywhere);
 2. the *cosmetic key* (casefolded, punctuation/quotes/dashes/whitespace and leading numbering removed);
-3. split/merge: an unmatched clause whose key equals (or nearly equals) the keys of a run of
-   consecutive unmatched clauses on the other side;
-4. similarity: token-overlap candidates from an inverted index over rarer words, a capped number per
-   clause, then a word-level ratio; greedy best-first assignment above a threshold;
+3. split/merge: an unmatched clause whose words equal (or nearly equal) those of a run of
+   consecutive unmatched clauses on the other side (a few candidate runs, ranked by word overlap);
+4. similarity: token-overlap candidates from an inverted index over each clause's rarest words, a
+   capped number per clause, then a word-level ratio; greedy best-first assignment above a
+   threshold, preferring pairs under the same heading and between the same anchors;
 5. order: the longest increasing subsequence of matched pairs stays in place; pairs outside it, or
    whose heading path changed beyond the renaming of their own headings, are ``moved``.
 
@@ -29,20 +32,30 @@ rebuilds the new block list from the old one and the diff: the changes are compl
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
-import difflib
 import html
+import math
 import re
+import sys
 import unicodedata
+import zlib
 from collections import Counter, defaultdict, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from diff_match_patch import diff_match_patch
 
 from monitor.core import SIGNIFICANCE_ORDER, Block, Document
 from monitor.dates import MONTHS, NoticeDate, find_notice_date
+from monitor.diff.alignment import (
+    DiffBudget,
+    Gaps,
+    encode_tokens,
+    find_run,
+    lis,
+    unique_anchors,
+    word_ratio,
+)
 from monitor.diff.topics import tag_clause
 
 CHANGE_KINDS = ("added", "removed", "modified", "moved", "split", "merged", "cosmetic")
@@ -58,6 +71,12 @@ MOVED_NEAR_SAME = 0.85
 SPLIT_THRESHOLD = 0.85
 #: Candidates per clause that get the (costly) word-level ratio; keeps a full rewrite within budget.
 CANDIDATES_PER_CLAUSE = 4
+#: The rarest words a clause is indexed by for similarity candidates (bounds work on huge clauses).
+SIGNATURE_TOKENS = 64
+#: Texts longer than this (both sides together) are word-diffed in chunks.
+CHUNKED_CHARS = 40_000
+#: Topics are read from a clause's first this many characters (a 1 MB paragraph is not read whole).
+TAG_CHARS = 20_000
 
 _UNSET: object = object()
 
@@ -100,17 +119,20 @@ def _dateless_key(text: str) -> str:
 
 
 def similarity(a: str, b: str) -> float:
-    """Word-level similarity in [0, 1] of two clause texts (difflib ratio over cosmetic words)."""
-    wa, wb = _words(a), _words(b)
-    if not wa and not wb:
-        return 1.0
-    return difflib.SequenceMatcher(None, wa, wb, autojunk=False).ratio()
+    """Word-level similarity in [0, 1] of two clause texts (difflib ratio over cosmetic words, bounded)."""
+    return word_ratio(_words(a), _words(b))
 
 
 # ---------------------------------------------------------------- word diff
 
 def word_diff(old: str, new: str) -> list[tuple[int, str]]:
-    """diff-match-patch ops (-1 delete, 0 equal, 1 insert) over words, after semantic cleanup."""
+    """diff-match-patch ops (-1 delete, 0 equal, 1 insert) over words, after semantic cleanup.
+
+    Very long texts (a 1 MB paragraph) are diffed in chunks (`chunked_word_diff`), so the result
+    does not depend on diff-match-patch's time cap and the work stays near-linear.
+    """
+    if len(old) + len(new) > CHUNKED_CHARS:
+        return chunked_word_diff(old, new)
     tokens: dict[str, str] = {}
     back: list[str] = []
 
@@ -136,6 +158,56 @@ def word_diff(old: str, new: str) -> list[tuple[int, str]]:
     diffs = dmp.diff_main(encode(old), encode(new), False)
     dmp.diff_cleanupSemantic(diffs)
     return [(op, decode(chars)) for op, chars in diffs]
+
+
+def _chunks(text: str) -> list[str]:
+    """Content-defined chunks of about 64 words: a chunk ends after a word whose checksum says so, so
+    equal stretches of two texts cut into equal chunks whatever was inserted before them."""
+    out: list[str] = []
+    start = 0
+    for match in _WORD.finditer(text):
+        if zlib.crc32(match.group().encode()) % 64 == 0:
+            out.append(text[start:match.end()])
+            start = match.end()
+    if start < len(text):
+        out.append(text[start:])
+    return out
+
+
+def chunked_word_diff(old: str, new: str) -> list[tuple[int, str]]:
+    """The word diff of two long texts: chunks diffed as units first (diff-match-patch's line mode,
+    with content-defined chunks for lines), then each changed stretch by words."""
+    old_chunks, new_chunks = _chunks(old), _chunks(new)
+    encoded_old, encoded_new = encode_tokens(old_chunks, new_chunks)
+    chars = dict(zip(encoded_old + encoded_new, old_chunks + new_chunks, strict=True))
+    dmp = diff_match_patch()
+    dmp.Diff_Timeout = 0  # few units; exact
+    out: list[tuple[int, str]] = []
+    removed, added = [], []
+
+    def flush() -> None:
+        if removed or added:
+            gone, came = "".join(removed), "".join(added)
+            out.extend(word_diff(gone, came) if gone and came and len(gone) + len(came) <= CHUNKED_CHARS
+                       else [(op, t) for op, t in ((-1, gone), (1, came)) if t])
+            removed.clear()
+            added.clear()
+
+    for op, units in dmp.diff_main(encoded_old, encoded_new, False):
+        text = "".join(chars[c] for c in units)
+        if op == 0:
+            flush()
+            out.append((0, text))
+        else:
+            (removed if op < 0 else added).append(text)
+    flush()
+    merged: list[tuple[int, str]] = []
+    for op, text in out:
+        if merged and merged[-1][0] == op:
+            merged[-1] = (op, merged[-1][1] + text)
+        elif text:
+            merged.append((op, text))
+    return merged
 
 
 def inline_text(ops: Sequence[tuple[int, str]]) -> str:
@@ -315,8 +387,10 @@ class DocumentDiff:
 # ---------------------------------------------------------------- alignment
 
 class _Aligner:
-    def __init__(self, old: Sequence[Block], new: Sequence[Block]):
+    def __init__(self, old: Sequence[Block], new: Sequence[Block], check: Callable[[], None]):
         self.old, self.new = old, new
+        self.check = check
+        self.gaps = Gaps(())
         memo: dict[str, str] = {}
 
         def key(text: str) -> str:
@@ -345,6 +419,13 @@ class _Aligner:
         self.pair_of_old[i] = j
         self.pair_of_new[j] = i
 
+    def by_anchors(self) -> None:
+        """Pair the texts that occur once on each side and in the same order (patience anchors)."""
+        anchors = unique_anchors([b.text for b in self.old], [b.text for b in self.new])
+        for i, j in anchors:
+            self.pair(i, j)
+        self.gaps = Gaps(anchors)
+
     def by_key(self, okeys: Sequence[object], nkeys: Sequence[object], paths: bool) -> None:
         for with_path in ((True, False) if paths else (False,)):
             buckets: dict[object, deque[int]] = defaultdict(deque)
@@ -369,55 +450,41 @@ class _Aligner:
         self._runs(self.new, self.nkey, self.old, self.okey, self.pair_of_new, self.pair_of_old, split=False)
 
     def _runs(self, whole, wkey, parts, pkey, wtaken, ptaken, split: bool) -> None:
-        """Find wholes equal (or near-equal) to a run of consecutive free parts on the other side."""
+        """Find wholes equal (or near-equal) to a run of consecutive free parts on the other side.
+
+        Word-level and bounded (see `monitor.alignment.find_run`): a few candidate first parts per
+        whole, found by the first characters of their cosmetic key.
+        """
         prefix = 12
         starts: dict[str, list[int]] = defaultdict(list)
         for j in range(len(parts)):
             if j not in ptaken and len(pkey[j]) >= prefix:
                 starts[pkey[j][:prefix]].append(j)
+        words: dict[int, list[str]] = {}
+
+        def part_words(k: int) -> list[str] | None:
+            if k >= len(parts) or k in ptaken:
+                return None
+            if k not in words:
+                words[k] = pkey[k].split()
+            return words[k]
+
         for i in range(len(whole)):
             if i in wtaken or len(wkey[i]) < 2 * prefix:
                 continue
-            best: tuple[float, list[int]] | None = None
-            target = wkey[i]
-            target_words = set(target.split())
-            for j in starts.get(target[:prefix], ()):
-                if j in ptaken:
-                    continue
-                run, joined = [j], pkey[j]
-                alone: float | None = None
-                k = j + 1
-                while k < len(parts) and k not in ptaken and len(joined) < len(target) * 1.15:
-                    words = pkey[k].split()
-                    # Every part must come from the whole: most of its words occur in it.
-                    if not words or sum(w in target_words for w in words) < 0.8 * len(words):
-                        break
-                    run.append(k)
-                    joined = joined + " " + pkey[k]
-                    k += 1
-                    ratio = 1.0 if joined == target else 0.0
-                    if not ratio:
-                        sm = difflib.SequenceMatcher(None, joined, target, autojunk=False)
-                        if sm.real_quick_ratio() >= SPLIT_THRESHOLD and sm.quick_ratio() >= SPLIT_THRESHOLD:
-                            ratio = sm.ratio()
-                    # A run must explain the whole better than its first part alone (else: modified).
-                    if ratio >= SPLIT_THRESHOLD and (best is None or ratio > best[0]):
-                        if alone is None:
-                            alone = difflib.SequenceMatcher(None, pkey[j], target, autojunk=False).ratio()
-                        if ratio > alone + 0.05:
-                            best = (ratio, list(run))
-                    if ratio == 1.0:
-                        break
-            if best is None:
+            free = [j for j in starts.get(wkey[i][:prefix], ()) if j not in ptaken]
+            if not free:
                 continue
-            ratio, run = best
+            found = find_run(wkey[i].split(), free, part_words, SPLIT_THRESHOLD, self.check)
+            if found is None:
+                continue
             wtaken[i] = -1
-            for k in run:
+            for k in found.parts:
                 ptaken[k] = -1
             if split:
-                self.splits.append((i, tuple(run), round(ratio, 3)))
+                self.splits.append((i, found.parts, round(found.ratio, 3)))
             else:
-                self.merges.append((tuple(run), i, round(ratio, 3)))
+                self.merges.append((found.parts, i, round(found.ratio, 3)))
 
     def by_similarity(self) -> None:
         free_old, free_new = self.free_old(), self.free_new()
@@ -431,8 +498,10 @@ class _Aligner:
         limit = max(3, (len(otoks) + len(ntoks)) // 4)
 
         def rare(toks: set[str]) -> set[str]:
-            picked = {t for t in toks if df[t] <= limit}
-            return picked or toks
+            picked = sorted(t for t in toks if df[t] <= limit) or sorted(toks)
+            if len(picked) > SIGNATURE_TOKENS:  # a long clause is known by its rarest words
+                picked = sorted(picked, key=lambda t: df[t])[:SIGNATURE_TOKENS]
+            return set(picked)
 
         orare = {i: rare(t) for i, t in otoks.items()}
         index: dict[str, list[int]] = defaultdict(list)
@@ -442,6 +511,7 @@ class _Aligner:
         scored: list[tuple[float, int, int]] = []
         owords: dict[int, list[str]] = {}
         for j in free_new:
+            self.check()
             nr = rare(ntoks[j])
             counts: Counter[int] = Counter()
             for t in nr:
@@ -457,43 +527,23 @@ class _Aligner:
             for _jac, i in cands[:CANDIDATES_PER_CLAUSE]:
                 if i not in owords:
                     owords[i] = self.okey[i].split()
-                sm = difflib.SequenceMatcher(None, owords[i], nwords, autojunk=False)
-                if sm.real_quick_ratio() < MODIFIED_THRESHOLD or sm.quick_ratio() < MODIFIED_THRESHOLD:
+                lo, ln = len(owords[i]), len(nwords)
+                if 2.0 * min(lo, ln) / (lo + ln) < MODIFIED_THRESHOLD:
                     continue
-                ratio = sm.ratio()
+                ratio = word_ratio(owords[i], nwords)
                 if ratio < MODIFIED_THRESHOLD:
                     continue
                 if self.old[i].kind != self.new[j].kind and ratio < 0.8:
                     continue
+                # In the same stretch between anchors, or under the same heading: the likelier match.
                 bonus = 0.05 if self._path(self.old[i]) == self._path(self.new[j]) else 0.0
+                bonus += 0.02 if self.gaps.same(i, j) else 0.0
                 scored.append((ratio + bonus, i, j))
                 self.sim[(i, j)] = round(ratio, 3)
         scored.sort(key=lambda s: (-s[0], s[2], s[1]))
         for _score, i, j in scored:
             if i not in self.pair_of_old and j not in self.pair_of_new:
                 self.pair(i, j)
-
-
-def _lis(seq: Sequence[int]) -> set[int]:
-    """Positions (into `seq`) of one longest strictly increasing subsequence."""
-    tails: list[int] = []
-    tail_pos: list[int] = []
-    prev = [-1] * len(seq)
-    for p, v in enumerate(seq):
-        k = bisect.bisect_left(tails, v)
-        if k == len(tails):
-            tails.append(v)
-            tail_pos.append(p)
-        else:
-            tails[k] = v
-            tail_pos[k] = p
-        prev[p] = tail_pos[k - 1] if k else -1
-    keep: set[int] = set()
-    p = tail_pos[-1] if tail_pos else -1
-    while p >= 0:
-        keep.add(p)
-        p = prev[p]
-    return keep
 
 
 def _full_path(block: Block) -> tuple[str, ...]:
@@ -548,12 +598,17 @@ def significance_of(change: ClauseChange) -> str:
 def diff_documents(old: Document, new: Document, *, old_date: NoticeDate | None | object = _UNSET,
                    new_date: NoticeDate | None | object = _UNSET,
                    fetched_at: dt.datetime | dt.date | None = None,
-                   language: str | None = None) -> DocumentDiff:
+                   language: str | None = None, budget: DiffBudget | None = None) -> DocumentDiff:
     """Align the clauses of `old` and `new` and describe every change, with date flags.
 
     `old_date`/`new_date` default to `find_notice_date` on each document (pass them when stored,
     or None for "no statement"). `fetched_at` (default: now) decides `date_in_future`.
+    Raises `DiffBudgetExceeded` when the diff needs more than `budget` (default: no limit; recording
+    passes the configured one).
     """
+    budget = budget or DiffBudget(seconds=math.inf, max_chars=sys.maxsize)
+    budget.check_size(old.char_count(), new.char_count())
+    check = budget.start()
     language = language or new.language or old.language
     if old_date is _UNSET:
         old_date = find_notice_date(old, language)
@@ -563,7 +618,7 @@ def diff_documents(old: Document, new: Document, *, old_date: NoticeDate | None 
     if old_date is not None and new_date is not None and old_date.block_index is not None \
             and new_date.block_index is not None:
         hint = (old_date.block_index, new_date.block_index)
-    changes, renames = _align(old.blocks, new.blocks, language, hint)
+    changes, renames = _align(old.blocks, new.blocks, language, hint, check)
     for change in changes:
         change.date_statement = bool(
             (old_date is not None and old_date.block_index in change.old_indices)
@@ -604,9 +659,10 @@ def compute_flags(diff: DocumentDiff, fetched_at: dt.datetime | dt.date | None =
 
 
 def _align(old: Sequence[Block], new: Sequence[Block], language: str | None,
-           hint: tuple[int, int] | None = None
+           hint: tuple[int, int] | None = None, check: Callable[[], None] = lambda: None
            ) -> tuple[list[ClauseChange], dict[tuple[str, ...], tuple[str, ...]]]:
-    al = _Aligner(old, new)
+    al = _Aligner(old, new, check)
+    al.by_anchors()
     al.by_key([b.text for b in old], [b.text for b in new], paths=True)
     if len(al.pair_of_old) < len(old) and len(al.pair_of_new) < len(new):
         al.by_key([k or None for k in al.okey], [k or None for k in al.nkey], paths=True)
@@ -625,7 +681,7 @@ def _align(old: Sequence[Block], new: Sequence[Block], language: str | None,
     units += [("merge", is_, j) for is_, j, _ in al.merges]
     units.sort(key=lambda u: u[1] if isinstance(u[1], int) else u[1][0])
     firsts = [u[2] if isinstance(u[2], int) else u[2][0] for u in units]
-    in_order = _lis(firsts)
+    in_order = lis(firsts)
 
     renames: dict[tuple[str, ...], tuple[str, ...]] = {}
     for kind, i, j in units:
@@ -638,6 +694,7 @@ def _align(old: Sequence[Block], new: Sequence[Block], language: str | None,
     split_sim = {i: r for i, _, r in al.splits}
     merge_sim = {j: r for _, j, r in al.merges}
     for pos, (kind, i, j) in enumerate(units):
+        check()
         out_of_order = pos not in in_order
         if kind == "pair":
             o, n = old[i], new[j]
@@ -680,7 +737,7 @@ def _align(old: Sequence[Block], new: Sequence[Block], language: str | None,
     for change in changes:
         tags: list[str] = []
         for block in (*change.new_blocks, *change.old_blocks):
-            for tag in tag_clause(block.text, block.heading_path, language):
+            for tag in tag_clause(block.text[:TAG_CHARS], block.heading_path, language):
                 if tag not in tags:
                     tags.append(tag)
         if len(tags) > 1 and "other" in tags:

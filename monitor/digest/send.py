@@ -30,7 +30,7 @@ from monitor.core import as_utc, iso_utc
 from monitor.digest.channels import EMAIL, NOTIFY, Channels, notify_message
 from monitor.digest.render import bare_address, build_message, render_chat
 from monitor.digest.slots import current_slot, first_since, is_due
-from monitor.digest.smtp import DeliveryError
+from monitor.digest.smtp import DeliveryError, UncertainDelivery
 from monitor.digest.view import DigestView, build_digest
 from monitor.store import (
     Change,
@@ -45,6 +45,7 @@ from monitor.store import (
     failing_sources,
     mark_failed,
     mark_sent,
+    mark_uncertain,
     sendable,
     unreviewed_counts,
 )
@@ -68,6 +69,7 @@ class DigestReport:
     composed: list[dict] = field(default_factory=list)
     sent: list[dict] = field(default_factory=list)
     failed: list[dict] = field(default_factory=list)
+    uncertain: list[dict] = field(default_factory=list)
     busy: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -83,11 +85,15 @@ class DigestReport:
             out.append(line)
         out += [f"digest {f['subscription']}: not sent (attempt {f['attempt']}): {f['error']}; "
                 f"kept in the outbox, next attempt after {f['next_attempt_at']}" for f in self.failed]
+        out += [f"digest {u['subscription']}: {u['message_id']} may have been delivered (attempt {u['attempt']}): "
+                f"{u['error']}; held until {u['resend_after']}, then sent again with the same Message-ID"
+                for u in self.uncertain]
         out += [f"digest {name}: another sender is composing it; skipped" for name in self.busy]
         return out or ["digests: nothing due"]
 
     def to_dict(self) -> dict:
-        return {"composed": self.composed, "sent": self.sent, "failed": self.failed, "busy": self.busy}
+        return {"composed": self.composed, "sent": self.sent, "failed": self.failed,
+                "uncertain": self.uncertain, "busy": self.busy}
 
 
 def subscriptions_named(loaded: LoadedConfig, names: list[str] | tuple[str, ...] | None) -> list[SubscriptionConfig]:
@@ -272,13 +278,18 @@ def send_outbox(engine: Engine, loaded: LoadedConfig, now: datetime, names: list
     for message in candidates:
         if wanted is not None and message.subscription not in wanted:
             continue
-        uncertain = message.state == "sending" or message.uncertain_attempts > 0
+        uncertain = message.state in ("sending", "uncertain") or message.uncertain_attempts > 0
         if not claim(engine, message, now):
             continue
         attempt = message.attempts + 1
         _fault_point("after_claim")
         try:
             refused = channels[message.channel].deliver(message)
+        except UncertainDelivery as exc:
+            resend_after = mark_uncertain(engine, message.id, str(exc), lease)
+            report.uncertain.append({"subscription": message.subscription, "message_id": message.message_id,
+                                     "attempt": attempt, "error": str(exc), "resend_after": iso_utc(resend_after)})
+            continue
         except DeliveryError as exc:
             next_at = mark_failed(engine, message.id, attempt, str(exc), now, backoff_base)
             report.failed.append({"subscription": message.subscription, "message_id": message.message_id,

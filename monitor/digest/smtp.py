@@ -2,11 +2,14 @@
 
 Everything that can go wrong on the way (refused connection, timeout, TLS failure, 4xx/5xx replies,
 every recipient refused) raises `DeliveryError` with a one-line reason; the outbox keeps the
-message and retries it later.
+message and retries it later. A timeout or dropped connection after the whole message and the end
+of DATA were sent is different: the server may have accepted it, so `UncertainDelivery` (a
+`DeliveryError`) is raised and the outbox holds the message until its lease runs out.
 """
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from pathlib import Path
@@ -16,6 +19,10 @@ from monitor.config import MailConfig
 
 class DeliveryError(Exception):
     """The server did not accept the message; the text says why in one line."""
+
+
+class UncertainDelivery(DeliveryError):
+    """The message and the end of DATA were sent but no reply came: the server may have it."""
 
 
 def tls_context(ca_file: Path | None) -> ssl.SSLContext:
@@ -54,12 +61,51 @@ def smtp_send(mail: MailConfig, sender: str, recipients: list[str], raw: bytes, 
             client.starttls(context=tls_context(ca_file))
         if mail.user:
             client.login(mail.user, password or "")
-        refused = client.sendmail(sender, recipients, raw)
+        refused = _envelope(client, sender, recipients)
+        _data(client, raw)
+    except UncertainDelivery:
+        client.close()
+        raise
     except (smtplib.SMTPException, OSError) as exc:
         client.close()
         raise DeliveryError(describe(exc)) from exc
     _quit_quietly(client)
     return {rcpt: (code, _text(msg)) for rcpt, (code, msg) in refused.items()}
+
+
+def _envelope(client: smtplib.SMTP, sender: str, recipients: list[str]) -> dict[str, tuple[int, bytes]]:
+    """MAIL FROM and RCPT TO as `sendmail` does them; returns the refused recipients (raises if all are)."""
+    client.ehlo_or_helo_if_needed()
+    code, reply = client.mail(sender)
+    if code != 250:
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    refused = {}
+    for rcpt in recipients:
+        code, reply = client.rcpt(rcpt)
+        if code not in (250, 251):
+            refused[rcpt] = (code, reply)
+    if len(refused) == len(recipients):
+        raise smtplib.SMTPRecipientsRefused(refused)
+    return refused
+
+
+def _data(client: smtplib.SMTP, raw: bytes) -> None:
+    """DATA, split where certainty ends: a failure up to the last byte sent means the server has
+    nothing; no reply after it (timeout, dropped connection) means it may have the message."""
+    code, reply = client.docmd("data")
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    payload = re.sub(rb"(?m)^\.", b"..", raw)
+    if not payload.endswith(b"\r\n"):
+        payload += b"\r\n"
+    client.send(payload + b".\r\n")
+    try:
+        code, reply = client.getreply()
+    except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        raise UncertainDelivery(f"no reply after the end of DATA ({describe(exc)}); "
+                                "the server may have accepted it") from exc
+    if code != 250:
+        raise smtplib.SMTPDataError(code, reply)
 
 
 def _quit_quietly(client: smtplib.SMTP) -> None:

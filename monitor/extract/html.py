@@ -12,7 +12,6 @@ split on blank lines. The noise rules themselves live in monitor/normalize.py.
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import json
 import re
@@ -21,15 +20,15 @@ from functools import cache
 
 from lxml import etree
 from lxml.cssselect import CSSSelector
-from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, resolve_encoding
 
 from monitor.core import Block, Document
+from monitor.extract.bodytext import ExtractionError, check_text_body, decode_body, extraction_failure
 from monitor.extract.noise import link_target, normalise_text, rules_of
 from monitor.extract.pdf import extract_pdf
 from monitor.extract.tree import Tree, items, parse_html, stripped_text, text_of
 
-__all__ = ["EXTRACTION_RULES", "decode_body", "extract_document", "extract_html", "extract_plain_text",
-           "normalise_text", "rules_version"]
+__all__ = ["EXTRACTION_RULES", "ExtractionError", "decode_body", "extract_document", "extract_html",
+           "extract_plain_text", "extraction_failure", "normalise_text", "rules_version"]
 
 # The version of the extraction and noise rules. Bump it with every change that can change a Document
 # made from the same body (and regenerate tests/fixtures/extract_expected.json): versions record it, a
@@ -54,28 +53,6 @@ BLOCK_TAGS = {"p", "div", "section", "article", "main", "header", "footer", "blo
               "fieldset", "legend", "caption", "nav", "menu", *HEADINGS}
 
 
-def decode_body(body: bytes, content_type: str | None) -> str:
-    """Decode a page: BOM, else valid UTF-8, else the declared charset (header, then <meta>), else
-    windows-1252. Valid multi-byte UTF-8 wins over a declaration because legacy-encoded text almost
-    never decodes as UTF-8, while wrong charset headers on UTF-8 pages are common."""
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                          (codecs.BOM_UTF16_BE, "utf-16-be")):
-        if body.startswith(bom):
-            return body[len(bom):].decode(encoding, errors="replace")
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    for declared in (http_content_type_encoding(content_type), html_body_declared_encoding(body)):
-        encoding = resolve_encoding(declared) if declared else None
-        if encoding and encoding.replace("_", "-") not in ("utf-8", "utf8"):
-            try:
-                return body.decode(encoding)
-            except (UnicodeDecodeError, LookupError):
-                continue
-    return body.decode("cp1252", errors="replace")
-
-
 def _media_type(content_type: str | None) -> str:
     return (content_type or "").split(";")[0].strip().lower()
 
@@ -86,6 +63,7 @@ def extract_document(body: bytes, content_type: str | None = None, *, select: It
     media = _media_type(content_type)
     if media == "application/pdf" or body[:1024].lstrip().startswith(b"%PDF-"):
         return extract_pdf(body, language=language)
+    check_text_body(body, content_type)
     text = decode_body(body, content_type)
     if media == "text/plain":
         return extract_plain_text(text, language=language)

@@ -355,17 +355,34 @@ def relative_same_site(url: str, page_url: str | None) -> str:
     return url
 
 
+#: Link schemes whose targets are kept in the text; any other (javascript:, vbscript:, data:, file:,
+#: ...) keeps only the label. A relative link has no scheme and is kept.
+SAFE_SCHEMES = ("http", "https", "mailto", "tel")
+_URL_INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\s\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]+")
+_SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
+
+
+def link_scheme(href: str) -> str | None:
+    """The scheme a browser (or a Markdown viewer) could see in `href`, read after removing every
+    white-space, control and invisible character (so "java&#9;script:" is javascript:); None for a
+    relative link."""
+    match = _SCHEME.match(_URL_INVISIBLE.sub("", href))
+    return match.group(1).lower() if match else None
+
+
 def link_target(href: str, page_url: str | None = None) -> str | None:
     """The target of a link as it counts in the text, or None for links that are not content
-    (fragments on the same page, javascript:, empty)."""
-    href = href.strip()
-    if not href or href.startswith("#") or href.lower().startswith(("javascript:", "data:")):
+    (fragments on the same page, empty) or not safe (a scheme outside `SAFE_SCHEMES`)."""
+    href = _URL_INVISIBLE.sub(" ", href).strip()
+    if not href or href.startswith("#") or link_scheme(href) not in (*SAFE_SCHEMES, None):
         return None
-    scheme = href.split(":", 1)[0].lower() if ":" in href.split("/", 1)[0] else ""
-    if scheme in ("mailto", "tel", "sms", "fax"):
-        return scheme + ":" + href.split(":", 1)[1].strip().replace(" ", "")
+    scheme = link_scheme(href)
+    if scheme in ("mailto", "tel"):
+        return scheme + ":" + href.split(":", 1)[1].replace(" ", "")
     for link_rule in rules_of("link"):
         href = link_rule.func(href, page_url)
+    if link_scheme(href) not in (*SAFE_SCHEMES, None):
+        return None
     if page_url and urlsplit(href).fragment and not urlsplit(href).netloc:
         page_path = urlsplit(page_url).path or "/"
         if urlsplit(href).path == page_path and not urlsplit(href).query:

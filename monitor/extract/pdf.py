@@ -10,12 +10,19 @@ font are headings; lines starting with a bullet or a number start list items.
 from __future__ import annotations
 
 import io
+import logging
 import re
+import warnings
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from monitor.core import Block, Document
+from monitor.extract.bodytext import ExtractionError
 from monitor.extract.noise import normalise_text
+
+log = logging.getLogger(__name__)
 
 _PAGE_NUMBER = re.compile(r"^\s*(?:(?:pagina|page|seite|blz\.?|p\.)\s*)?[-–]?\s*\d{1,4}\s*[-–]?"
                           r"(?:\s*(?:van|of|von|de|/|sur)\s*\d{1,4})?\s*$", re.I)
@@ -103,12 +110,55 @@ def _content_lines(pages: list[list[_Line]]) -> list[tuple[_Line, bool]]:
     return out
 
 
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def _parser_quiet() -> Iterator[None]:
+    """pypdf's warnings and log lines about a damaged file go to our log at debug level, never to stderr."""
+    pypdf_log = logging.getLogger("pypdf")
+    collect, propagate = _Collect(), pypdf_log.propagate
+    pypdf_log.addHandler(collect)
+    pypdf_log.propagate = False
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:
+        pypdf_log.removeHandler(collect)
+        pypdf_log.propagate = propagate
+        for record in collect.records:
+            log.debug("pypdf: %s", record.getMessage())
+        for warning in caught:
+            log.debug("pypdf warning: %s", warning.message)
+
+
+def _read_lines(body: bytes) -> list[tuple[_Line, bool]]:
+    """The content lines of a PDF; a damaged, truncated or encrypted file is an `ExtractionError`."""
+    from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError
+
+    with _parser_quiet():
+        try:
+            reader = PdfReader(io.BytesIO(body))
+            return _content_lines([_page_lines(page) for page in reader.pages])
+        except FileNotDecryptedError as exc:
+            raise ExtractionError("PDF is encrypted") from exc
+        except RecursionError as exc:
+            raise ExtractionError("PDF nests its objects too deeply to be read") from exc
+        except Exception as exc:  # pypdf raises its own errors and ValueError/KeyError/... on corrupt files
+            raise ExtractionError("PDF is damaged or truncated") from exc
+
+
 def extract_pdf(body: bytes, *, language: str | None = None) -> Document:
     """Extract a PDF notice as blocks."""
-    from pypdf import PdfReader
-
-    reader = PdfReader(io.BytesIO(body))
-    lines = _content_lines([_page_lines(page) for page in reader.pages])
+    lines = _read_lines(body)
     if not lines:
         return Document(language=language)
     body_size = Counter(ln.size for ln, _ in lines).most_common(1)[0][0]

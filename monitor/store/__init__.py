@@ -29,6 +29,7 @@ from monitor.store.outbox import (
     due_now,
     mark_failed,
     mark_sent,
+    mark_uncertain,
     outbox_messages,
     sendable,
 )
@@ -129,6 +130,7 @@ __all__ = [
     "make_engine",
     "mark_failed",
     "mark_sent",
+    "mark_uncertain",
     "new_version",
     "open_db",
     "outbox_messages",

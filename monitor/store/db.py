@@ -21,8 +21,7 @@ from monitor.store import (  # noqa: F401  (register every table on SQLModel.met
     standing,
     volatile,
 )
-from monitor.store.leader import advisory_lock
-from monitor.store.schema import SchemaMismatch, ensure_schema
+from monitor.store.schema import SCHEMA_LOCK, SchemaMismatch, ensure_schema
 
 
 class StorageError(Exception):
@@ -52,14 +51,13 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-SCHEMA_LOCK = "noticewatch.schema"
+__all__ = ["SCHEMA_LOCK", "StorageError", "init_db", "make_engine", "open_db", "session_scope"]
 
 
 def init_db(engine: Engine) -> None:
     """Build a fresh database with the migrations; refuse one whose schema revision is not the code's."""
     try:
-        with advisory_lock(engine, SCHEMA_LOCK):
-            ensure_schema(engine)
+        ensure_schema(engine)
     except SchemaMismatch as exc:
         raise StorageError(f"database {engine.url.render_as_string(hide_password=True)}: {exc}") from None
     except SQLAlchemyError as exc:

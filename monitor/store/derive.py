@@ -14,7 +14,7 @@ from datetime import datetime
 
 from monitor.core import Document
 from monitor.dates import NoticeDate, find_notice_date
-from monitor.diff import CHANGE_KINDS, Site, diff_documents, mask_document
+from monitor.diff import CHANGE_KINDS, DiffBudget, Site, diff_documents, mask_document
 from monitor.extract import text_sha256
 from monitor.store.models import Version
 
@@ -38,11 +38,12 @@ def stored_notice_date(version: Version, language: str | None = None) -> NoticeD
 
 
 def change_fields(old: Version, new: Version, new_document: Document, *, language: str | None,
-                  fetched_at: datetime | None, sites: Iterable[Site] = ()) -> dict:
+                  fetched_at: datetime | None, sites: Iterable[Site] = (), budget: DiffBudget | None = None) -> dict:
     """Diff two stored versions (the old one's date as stored) into the derived columns of a Change.
 
     With volatile `sites`, both texts are compared with those runs masked, so a counter that moved
-    is not a modified clause while a real edit beside it is."""
+    is not a modified clause while a real edit beside it is. Raises `monitor.diff.DiffBudgetExceeded`
+    past `budget` (default: none)."""
     old_document = Document.from_json(old.document_json)
     language = language or new_document.language or old_document.language
     sites = list(sites)
@@ -50,7 +51,8 @@ def change_fields(old: Version, new: Version, new_document: Document, *, languag
         old_document, _ = mask_document(old_document, sites)
         new_document, _ = mask_document(new_document, sites)
     diff = diff_documents(old_document, new_document, old_date=stored_notice_date(old, language),
-                          new_date=stored_notice_date(new, language), fetched_at=fetched_at, language=language)
+                          new_date=stored_notice_date(new, language), fetched_at=fetched_at, language=language,
+                          budget=budget)
     counts = {kind: sum(1 for c in diff.changes if c.kind == kind) for kind in CHANGE_KINDS}
     return {"diff_json": json.dumps(diff.to_dict(), ensure_ascii=False),
             "flags_json": json.dumps(diff.flags, ensure_ascii=False),

@@ -3,7 +3,9 @@
 Tables:
 - `digest_message`: one composed e-mail (the exact bytes to send, its Message-ID) and its delivery
   state `composed` → `sending` → `sent`. A failed attempt goes back to `composed` with the error and
-  a later `next_attempt_at` (exponential backoff); nothing is ever dropped.
+  a later `next_attempt_at` (exponential backoff); nothing is ever dropped. An attempt whose outcome
+  is unknown (no reply after the end of DATA) goes to `uncertain` and is treated like a `sending`
+  message whose sender died: resent, same bytes and Message-ID, only after `sending_lease`.
 - `digest_entry`: which change went into which message, unique per (subscription, change): a
   change is in exactly one digest per subscription, enforced by the database.
 - `digest_subscription`: per subscription, since when its changes count and the last schedule
@@ -23,9 +25,9 @@ from sqlalchemy import Column, Text, UniqueConstraint, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
 
-from monitor.core import utcnow
+from monitor.core import as_utc, utcnow
 
-COMPOSED, SENDING, SENT = "composed", "sending", "sent"
+COMPOSED, SENDING, UNCERTAIN, SENT = "composed", "sending", "uncertain", "sent"
 MAX_BACKOFF = timedelta(hours=6)
 
 
@@ -102,11 +104,11 @@ def backoff(attempts: int, base_seconds: float) -> timedelta:
 
 def sendable(session: Session, now: datetime, lease_seconds: float, subscription: str | None = None
              ) -> list[DigestMessage]:
-    """Messages to (re)try now: composed and due, or `sending` whose sender's lease ran out."""
+    """Messages to (re)try now: composed and due, or `sending`/`uncertain` whose lease ran out."""
     stale = now - timedelta(seconds=lease_seconds)
     query = select(DigestMessage).where(or_(
         (DigestMessage.state == COMPOSED) & (DigestMessage.next_attempt_at <= now),
-        (DigestMessage.state == SENDING) & (DigestMessage.sending_since <= stale)))
+        DigestMessage.state.in_((SENDING, UNCERTAIN)) & (DigestMessage.sending_since <= stale)))
     if subscription:
         query = query.where(DigestMessage.subscription == subscription)
     return list(session.exec(query.order_by(DigestMessage.id)))
@@ -124,7 +126,8 @@ def claim(engine: Engine, message: DigestMessage, now: datetime) -> bool:
             .where(DigestMessage.id == message.id, DigestMessage.state == message.state,
                    DigestMessage.attempts == message.attempts)
             .values(state=SENDING, attempts=message.attempts + 1, sending_since=now,
-                    uncertain_attempts=message.uncertain_attempts + (1 if message.state == SENDING else 0)))
+                    uncertain_attempts=message.uncertain_attempts
+                    + (1 if message.state in (SENDING, UNCERTAIN) else 0)))
         session.commit()
         return result.rowcount == 1
 
@@ -146,6 +149,16 @@ def mark_failed(engine: Engine, message_pk: int, attempts: int, error: str, now:
             state=COMPOSED, sending_since=None, last_error=error[:2000], next_attempt_at=next_at))
         session.commit()
     return next_at
+
+
+def mark_uncertain(engine: Engine, message_pk: int, error: str, lease_seconds: float) -> datetime:
+    """Held as `uncertain` from its claim (`sending_since`) until the lease ends (returned)."""
+    with Session(engine) as session:
+        session.exec(update(DigestMessage).where(DigestMessage.id == message_pk).values(
+            state=UNCERTAIN, last_error=error[:2000]))
+        session.commit()
+        since = session.exec(select(DigestMessage.sending_since).where(DigestMessage.id == message_pk)).one()
+    return as_utc(since) + timedelta(seconds=lease_seconds)
 
 
 def outbox_messages(session: Session, *, subscription: str | None = None, include_sent: bool = False,

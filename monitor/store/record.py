@@ -19,8 +19,8 @@ from sqlmodel import Session, select
 from monitor.archive import Archive
 from monitor.config import LoadedConfig, SourceConfig
 from monitor.core import Document, FetchOutcome, FetchResult
-from monitor.diff import Site, learn, mask_document, masked_sha256, merge
-from monitor.extract import extract_document, rules_version, text_sha256
+from monitor.diff import DiffBudget, DiffBudgetExceeded, Site, learn, mask_document, masked_sha256, merge
+from monitor.extract import extract_document, extraction_failure, rules_version, text_sha256
 from monitor.store.db import session_scope
 from monitor.store.derive import change_fields, version_fields
 from monitor.store.models import Blob, Change, Fetch, Source, Version
@@ -108,12 +108,13 @@ def derive_document(body: bytes, content_type: str | None, source: SourceConfig,
 
 def new_version(session: Session, source_id: str, document: Document, fetch: Fetch | None,
                 blob_sha256: str | None, previous: Version | None, rules: str | None = None, *,
-                sites: Sequence[Site] = (), context: dict | None = None) -> tuple[Version, Change | None]:
+                sites: Sequence[Site] = (), context: dict | None = None,
+                budget: DiffBudget | None = None) -> tuple[Version, Change | None]:
     """Add the next version of a source and, if there was one before, the change between them.
 
     `rules` is the extraction rules version that made `document`; `sites` are the source's volatile
     sites (masked in the diff); `context` says how the change was established (confirmed by a second
-    fetch, held-back text that persisted)."""
+    fetch, held-back text that persisted); past `budget` the diff raises DiffBudgetExceeded."""
     source = session.get(Source, source_id)
     language = (source.language if source else None) or document.language
     version = Version(source_id=source_id, number=(previous.number + 1) if previous else 1,
@@ -128,7 +129,7 @@ def new_version(session: Session, source_id: str, document: Document, fetch: Fet
     change = Change(source_id=source_id, old_version_id=previous.id, new_version_id=version.id,
                     detected_at=version.created_at,
                     **change_fields(previous, version, document, language=language, fetched_at=version.created_at,
-                                    sites=sites))
+                                    sites=sites, budget=budget))
     context = {"confirmed": False, "volatile_masked": 0, "persisted": None, **(context or {})}
     if sites:
         context["volatile_masked"] = mask_document(document, sites)[1]
@@ -145,7 +146,7 @@ def lock_source(session: Session, source_id: str) -> None:
 
 def record_fetch(engine: Engine, item: FetchResult, source: SourceConfig, *, cycle_id: str | None = None,
                  min_text_chars: int = 200, claim: Callable[[Session], None] | None = None, gone_after: int = 3,
-                 archive: Archive | None = None) -> RecordResult:
+                 archive: Archive | None = None, diff_budget: DiffBudget | None = None) -> RecordResult:
     """Record one fetch; derive a new version and change when the extracted text differs.
 
     `claim` runs first in the same transaction and may raise AlreadyRecorded to keep nothing.
@@ -153,6 +154,8 @@ def record_fetch(engine: Engine, item: FetchResult, source: SourceConfig, *, cyc
     body before the comparison, so an upgrade of the rules never reports an extractor-only change.
     A suspicious fetch (an error page, a wall, a body that lost most of its text: see
     monitor/fetchcheck.py) is archived and recorded with its reason, never turned into a version.
+    A change whose diff exceeds `diff_budget` ([crawl] diff_timeout, diff_max_chars) is a failed
+    fetch too: the last good version stays and the next cycle tries again.
     """
     with session_scope(engine) as session:
         if claim is not None:
@@ -161,7 +164,7 @@ def record_fetch(engine: Engine, item: FetchResult, source: SourceConfig, *, cyc
         source_row = session.get(Source, item.source_id)
         found = bool(item.discovered_url) and source_row is not None \
             and source_row.discovered_url != item.discovered_url
-        result = _record(session, fetch, item, source, min_text_chars, archive)
+        result = _record(session, fetch, item, source, min_text_chars, archive, diff_budget)
         status = update_status(session, source_id=item.source_id, outcome=result.outcome, status=item.status,
                                error=result.error, moved_from=item.moved_from if item.moved_to else None,
                                moved_to=item.moved_to, cycle_id=cycle_id, gone_after=gone_after, when=fetch.fetched_at)
@@ -199,7 +202,7 @@ def rederive(session: Session, version: Version, source: SourceConfig, rules: st
 
 
 def _record(session: Session, fetch: Fetch, item: FetchResult, source: SourceConfig, min_text_chars: int,
-            archive: Archive | None = None) -> RecordResult:
+            archive: Archive | None = None, diff_budget: DiffBudget | None = None) -> RecordResult:
     if item.discovered_url:
         src_row = session.get(Source, item.source_id)
         if src_row is not None:
@@ -239,7 +242,7 @@ def _record(session: Session, fetch: Fetch, item: FetchResult, source: SourceCon
         document = item.document if item.document is not None else \
             derive_document(item.body, item.content_type, source, item.final_url or item.url)
     except Exception as exc:  # a parser crash on hostile input is a failed fetch, not a crashed cycle
-        fetch.outcome, fetch.error = FetchOutcome.FAILED, f"extraction failed: {type(exc).__name__}: {exc}"
+        fetch.outcome, fetch.error = FetchOutcome.FAILED, extraction_failure(exc, item.final_url or item.url)
         session.add(fetch)
         return RecordResult(item.source_id, FetchOutcome.FAILED, fetch.error)
     if document.char_count() < min_text_chars and persisted is None:
@@ -263,7 +266,12 @@ def _record(session: Session, fetch: Fetch, item: FetchResult, source: SourceCon
     session.add(fetch)
     session.flush()
     context = {"confirmed": item.confirm_document is not None or persisted is not None, "persisted": persisted}
-    version, change = new_version(session, item.source_id, document, fetch, fetch.blob_sha256, previous, rules,
-                                  sites=sites, context=context)
+    try:
+        with session.begin_nested():
+            version, change = new_version(session, item.source_id, document, fetch, fetch.blob_sha256, previous,
+                                          rules, sites=sites, context=context, budget=diff_budget)
+    except DiffBudgetExceeded as exc:
+        fetch.outcome, fetch.error = FetchOutcome.FAILED, f"diff over budget: {exc}"
+        return RecordResult(item.source_id, FetchOutcome.FAILED, fetch.error)
     return RecordResult(item.source_id, fetch.outcome, version_number=version.number,
                         change_id=change.id if change else None)

@@ -35,7 +35,7 @@ from monitor.archive import Archive, ArchiveError
 from monitor.config import LoadedConfig, SourceConfig
 from monitor.core import ACCEPTED_OUTCOMES, Document
 from monitor.diff import masked_sha256
-from monitor.extract import rules_version, text_sha256
+from monitor.extract import extraction_failure, rules_version, text_sha256
 from monitor.store.derive import change_fields, version_fields
 from monitor.store.models import Change, Fetch, Source, Version
 from monitor.store.record import derive_document
@@ -124,7 +124,7 @@ def _replay(session: Session, archive: Archive, source: SourceConfig, min_text_c
             try:
                 document = derive_document(body, fetch.content_type, source, fetch.final_url or fetch.url)
             except Exception as exc:  # the same rule as record_fetch: hostile input fails the fetch
-                document = f"extraction failed: {type(exc).__name__}: {exc}"
+                document = extraction_failure(exc, fetch.final_url or fetch.url)
             if isinstance(document, Document) and document.char_count() < min_text_chars:
                 document = f"empty or tiny body: {document.char_count()} characters of text"
             by_blob[fetch.blob_sha256] = document

@@ -2,6 +2,6 @@
 
 from monitor.web.app import create_app
 from monitor.web.context import WebSettings
-from monitor.web.security import UnsafeBinding, credentials_for
+from monitor.web.security import UnsafeBinding, allowed_hosts_for, credentials_for
 
-__all__ = ["UnsafeBinding", "WebSettings", "create_app", "credentials_for"]
+__all__ = ["UnsafeBinding", "WebSettings", "allowed_hosts_for", "create_app", "credentials_for"]

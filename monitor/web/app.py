@@ -47,7 +47,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
     app = FastAPI(title="noticewatch history", version="1", docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="Read-only history of watched privacy notices. Every page has a JSON twin "
                               "under /api with the same data; changes use the `noticewatch.changes/2` shape.")
-    app.add_middleware(SecurityMiddleware, credentials=settings.credentials)
+    app.add_middleware(SecurityMiddleware, credentials=settings.credentials, allowed_hosts=settings.allowed_hosts)
     views.ensure_read_indexes(engine)
     app.state.web = context = WebContext(engine=engine, settings=settings, env=env, backend=backend_for(engine))
 

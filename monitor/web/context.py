@@ -20,7 +20,7 @@ from monitor.archive import Archive
 from monitor.config import ScheduleConfig
 from monitor.store import SearchBackend
 from monitor.web import views
-from monitor.web.security import ATTACHMENT_CSP, Credentials
+from monitor.web.security import ATTACHMENT_CSP, AllowedHosts, Credentials
 
 MAX_INT = 2**31 - 1
 SourceId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80, description="source id")]
@@ -43,7 +43,8 @@ class WebSettings:
     def __init__(self, *, archive: Archive | None = None, clock: Callable[[], dt.datetime] | None = None,
                  stale_after: dt.timedelta = DEFAULT_STALE_AFTER, templates: str | None = None,
                  credentials: Credentials | None = None, index_on_start: bool = False,
-                 fleet: Callable[[], dict] | None = None, language: str = "en", timezone: str = "UTC") -> None:
+                 fleet: Callable[[], dict] | None = None, language: str = "en", timezone: str = "UTC",
+                 allowed_hosts: AllowedHosts | None = None) -> None:
         self.archive = archive
         self.fleet = fleet  # scale mode: the fleet's state (monitor.fleet.state) for the overview
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
@@ -53,6 +54,7 @@ class WebSettings:
         self.index_on_start = index_on_start
         self.language = language  # of the labels ([web] language)
         self.timezone = timezone  # times on the pages ([schedule] timezone); JSON stays UTC
+        self.allowed_hosts = allowed_hosts  # None: no Host check (tests, embedding); `serve` always sets it
 
 
 @dataclass

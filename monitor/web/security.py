@@ -6,6 +6,11 @@ refuses to start unless credentials come from the environment: a bearer token
 password (NOTICEWATCH_WEB_USER, NOTICEWATCH_WEB_PASSWORD). Every response carries a restrictive
 Content-Security-Policy (no scripts at all), nosniff and no framing; only GET and HEAD are served,
 except POST of a change review when credentials are configured (CSRF-protected, see routes/reviews.py).
+
+`serve` also answers only the Host names it was started for (`allowed_hosts_for`): the bind
+address, localhost and `[web] allowed_hosts`; any other Host header gets 400. Without that, a page
+on another site could read the open (loopback, no credentials) API through DNS rebinding: its
+name re-pointed at 127.0.0.1, the browser sends that foreign name as Host.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import ipaddress
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -119,12 +124,56 @@ def credentials_for(host: str, environ: Mapping[str, str] | None = None) -> Cred
     return found
 
 
-class SecurityMiddleware:
-    """ASGI middleware: authentication, read-only methods, security headers on every response."""
+@dataclass(frozen=True)
+class AllowedHosts:
+    """The Host header values a server answers: names (any port), and any IP literal if `any_ip`."""
 
-    def __init__(self, app, credentials: Credentials) -> None:
+    names: frozenset[str]
+    any_ip: bool = False
+
+    def accepts(self, host_header: str | None) -> bool:
+        host = host_name(host_header)
+        if not host:
+            return False
+        if host in self.names:
+            return True
+        return self.any_ip and _is_ip(host)
+
+
+def host_name(host_header: str | None) -> str:
+    """The name in a Host header: port removed, IPv6 brackets removed, lower case, no trailing dot."""
+    value = (host_header or "").strip().lower()
+    if value.startswith("["):
+        return value[1:value.find("]")] if "]" in value else ""
+    if value.count(":") == 1:
+        value = value.split(":", 1)[0]
+    return value.rstrip(".")
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def allowed_hosts_for(bind: str, extra: Iterable[str] = ()) -> AllowedHosts:
+    """What a server bound to `bind` answers: that address, localhost and its loopback addresses, the
+    `extra` names ([web] allowed_hosts); bound to every interface (0.0.0.0, ::), any IP literal too
+    (an address typed by a user cannot be re-pointed like a name)."""
+    bind = host_name(bind)
+    names = {bind, "localhost", "127.0.0.1", "::1", *(host_name(h) for h in extra)}
+    return AllowedHosts(frozenset(n for n in names if n), any_ip=bind in ("0.0.0.0", "::", ""))
+
+
+class SecurityMiddleware:
+    """ASGI middleware: Host check, authentication, read-only methods, security headers on every response."""
+
+    def __init__(self, app, credentials: Credentials, allowed_hosts: AllowedHosts | None = None) -> None:
         self.app = app
         self.credentials = credentials
+        self.allowed_hosts = allowed_hosts
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -132,6 +181,11 @@ class SecurityMiddleware:
             return
         headers = dict(scope.get("headers") or [])
         authorization = headers.get(b"authorization", b"").decode("latin-1") or None
+        host = headers.get(b"host", b"").decode("latin-1") or None
+        if self.allowed_hosts is not None and not self.allowed_hosts.accepts(host):
+            await self._plain(send, 400, b"unknown Host header: this server answers only the names it was "
+                                         b"started for (add the name to [web] allowed_hosts)\n", [])
+            return
         writable = scope["method"] == "POST" and self.credentials.required and REVIEW_PATH.match(scope["path"])
         if scope["method"] not in ("GET", "HEAD") and not writable:
             await self._plain(send, 405, b"read-only: only GET and HEAD are served\n", [(b"allow", b"GET, HEAD")])

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from monitor.core import Document, FetchOutcome, Significance, Standing, as_utc, iso_utc
 from monitor.dates import NoticeDate, find_notice_date
-from monitor.diff import diff_documents, mask_document, word_diff
+from monitor.diff import DELETE, EQUAL, GAP, INSERT, collapse, diff_documents, mask_document, word_diff
 from monitor.store import (
     READ_INDEXES,
     Change,
@@ -39,6 +39,8 @@ STATUSES = tuple(Standing)
 PROBLEM_OUTCOMES = (FetchOutcome.FAILED, FetchOutcome.SUSPICIOUS)
 SORT_KEYS = ("company", "status", "last_check", "last_change", "versions")
 OPS = {-1: "del", 0: "same", 1: "ins"}
+_WORD_OPS = {-1: DELETE, 0: EQUAL, 1: INSERT}
+_WEB_OPS = {DELETE: "del", EQUAL: "same", INSERT: "ins", GAP: "gap"}
 _found_dates: dict[tuple[int, str], str | None] = {}
 
 
@@ -309,14 +311,34 @@ def raw_blob(session: Session, source_id: str, number: int) -> str:
     return version.blob_sha256
 
 
-def _segments(clause: dict) -> list[list[str]]:
-    """[[op, text]] (same | del | ins) for the template: the differ's word diff, never HTML."""
+#: A clause longer than this is shown summarised: unchanged stretches cut to `LONG_CLAUSE_CONTEXT`
+#: characters around each edit, with a "gap" segment and links to the two versions' full text.
+LONG_CLAUSE_CHARS = 20_000
+LONG_CLAUSE_CONTEXT = 300
+#: At most this many characters of an added or removed long clause are shown.
+LONG_CLAUSE_SHOWN = 5_000
+
+
+def _segments(clause: dict, ops: list[tuple[int, str]] | None = None) -> list[list[str]]:
+    """[[op, text]] (same | del | ins | gap) for the template: the differ's word diff, never HTML.
+
+    `ops` are the word diff the differ already made for this clause (not made twice). A very long
+    clause (a 1 MB paragraph) is summarised: long unchanged stretches become a `gap` holding the
+    number of characters left out, and `clause["summarised"]` is set so the page links the full text.
+    """
     old, new = clause.get("old_text"), clause.get("new_text")
+    long = max(len(old or ""), len(new or "")) > LONG_CLAUSE_CHARS
+    clause["summarised"] = long
     if old is not None and new is not None:
-        return [[OPS[op], piece] for op, piece in word_diff(old, new) if piece]
-    if new is not None:
-        return [["ins", new]]
-    return [["del", old or ""]]
+        pieces = [(op, piece) for op, piece in (ops if ops is not None else word_diff(old, new)) if piece]
+        if not long:
+            return [[OPS[op], piece] for op, piece in pieces]
+        return [[_WEB_OPS[op], piece] for op, piece in
+                collapse([(_WORD_OPS[op], piece) for op, piece in pieces], LONG_CLAUSE_CONTEXT)]
+    text, op = (new, "ins") if new is not None else (old or "", "del")
+    if long:
+        return [[op, text[:LONG_CLAUSE_SHOWN]], ["gap", str(len(text) - LONG_CLAUSE_SHOWN)]]
+    return [[op, text]]
 
 
 def diff_page(session: Session, source_id: str, old: int, new: int, *, tag: str | None = None,
@@ -326,17 +348,20 @@ def diff_page(session: Session, source_id: str, old: int, new: int, *, tag: str 
     old_version, new_version = _version(session, source_id, old), _version(session, source_id, new)
     dates = [stored_or_found_date(session, v.id, v.text_sha256, v.notice_date_json)
              for v in (old_version, new_version)]
-    old_date, new_date = (NoticeDate.from_dict(json.loads(d)) if d else None for d in dates)
+    # A version without a date statement stores the JSON "null".
+    old_date, new_date = (NoticeDate.from_dict(data) if (data := json.loads(d) if d else None) else None
+                          for d in dates)
     sites = load_sites(session, source_id)  # what varies per request is not shown as a difference
     old_document, _ = mask_document(Document.from_json(old_version.document_json), sites)
     new_document, _ = mask_document(Document.from_json(new_version.document_json), sites)
-    diff = diff_documents(old_document, new_document, old_date=old_date, new_date=new_date,
-                          fetched_at=as_utc(new_version.created_at), language=source.language).to_dict()
+    result = diff_documents(old_document, new_document, old_date=old_date, new_date=new_date,
+                            fetched_at=as_utc(new_version.created_at), language=source.language)
+    diff = result.to_dict()
     diff["flags"] = active_flags(diff.get("flags"))
     clauses = diff.pop("clauses", [])
-    for position, clause in enumerate(clauses):
+    for position, (clause, change) in enumerate(zip(clauses, result.changes, strict=True)):
         clause["position"] = position
-        clause["segments"] = _segments(clause)
+        clause["segments"] = _segments(clause, change.ops)
     tags = sorted({t for c in clauses for t in c.get("tags", []) or []})
     significances = sorted({c["significance"] for c in clauses if c.get("significance")})
     shown = [c for c in clauses if (not tag or tag in (c.get("tags") or []))

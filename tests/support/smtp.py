@@ -131,10 +131,11 @@ class SMTPServer:
         self.stop()
 
 
-def mail_toml(server: SMTPServer, *, security: str = "none", extra: str = "", timeout: float = 5) -> str:
+def mail_toml(server: SMTPServer, *, security: str = "none", extra: str = "", timeout: float = 5,
+              lease: float = 60) -> str:
     return (f'\n[mail]\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "{security}"\n'
             f'from = "noticewatch <noticewatch@example.org>"\nreply_to = "privacy-admin@example.org"\n'
-            f'base_url = "https://noticewatch.example.org"\ntimeout = {timeout}\nsending_lease = 60\n'
+            f'base_url = "https://noticewatch.example.org"\ntimeout = {timeout}\nsending_lease = {lease:g}\n'
             f'retry_backoff = 60\n{extra}')
 
 
@@ -148,12 +149,13 @@ language = "en"
 
 
 def write_config(path: Path, db_url: str, server: SMTPServer | None = None, *, security: str = "none",
-                 subscriptions: str = SUBSCRIPTION_TOML, mail_extra: str = "", timeout: float = 5) -> Path:
+                 subscriptions: str = SUBSCRIPTION_TOML, mail_extra: str = "", timeout: float = 5,
+                 lease: float = 60) -> Path:
     """A noticewatch.toml over the seed sources (never crawled here) with [mail] and subscriptions."""
     lines = ["[storage]", f'database = "{db_url}"', 'snapshots = "snapshots"', ""]
     for source_id, name in SEED_NAMES.items():
         lines += ["[[source]]", f'id = "{source_id}"', f'name = "{name}"',
                   f'url = "https://{source_id}.example/privacy"', ""]
-    mail = mail_toml(server, security=security, extra=mail_extra, timeout=timeout) if server else ""
+    mail = mail_toml(server, security=security, extra=mail_extra, timeout=timeout, lease=lease) if server else ""
     path.write_text("\n".join(lines) + mail + subscriptions, encoding="utf-8")
     return path
