@@ -90,7 +90,8 @@ def test_fleet_records_every_source_exactly_once_despite_kill_and_redis_loss(tmp
             assert sorted(versions) == sorted((sid, 1) for sid in sites.page_ids)
             assert min(sites.hits().values()) >= 1
 
-            # Cycle 2 on the two survivors: a clean run fetches every page exactly once over HTTP too.
+            # Cycle 2 on the two survivors: a clean run fetches every unchanged page exactly once over HTTP,
+            # and an edited one twice (its new text is confirmed by a second fetch before it is recorded).
             edited = sites.page_ids[::37]
             for page_id in edited:
                 sites.edit(page_id)
@@ -100,7 +101,9 @@ def test_fleet_records_every_source_exactly_once_despite_kill_and_redis_loss(tmp
             cycle2 = _cycle_of(second.stdout)
             wait_for(lambda: _done(engine, cycle2) == NOTICES, 180, "all of cycle 2")
             hits_after = sites.hits()
-            assert {hits_after[p] - hits_before[p] for p in sites.page_ids} == {1}
+            hits = {p: hits_after[p] - hits_before[p] for p in sites.page_ids}
+            assert {p for p, n in hits.items() if n == 2} == set(edited)
+            assert {n for p, n in hits.items() if p not in edited} == {1}
             with Session(engine) as session:
                 outcomes = dict(session.exec(select(Fetch.source_id, Fetch.outcome)
                                              .where(Fetch.cycle_id == cycle2)).all())
