@@ -72,6 +72,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return retry
 
 
+# RFC 9309 2.5: a crawler parses at least 500 KiB of robots.txt, whatever the notices' own size cap.
+ROBOTS_MAX_SIZE = 500 * 1024
+
+
 @dataclass(frozen=True)
 class RobotsPolicy:
     """What an origin's robots.txt allows: a parser, everything (no parser), or nothing (`refusal`)."""
@@ -158,7 +162,8 @@ class CachedRobotsTxtMiddleware:
             self.crawler.stats.inc_value("robotstxt/cached")
             return self._parsed(row.status, row.body)
         request = Request(f"{origin}/robots.txt", priority=self.DOWNLOAD_PRIORITY, callback=NO_CALLBACK,
-                          meta={"dont_obey_robotstxt": True})
+                          meta={"dont_obey_robotstxt": True, "download_maxsize": ROBOTS_MAX_SIZE,
+                                "download_warnsize": 0})
         self.crawler.stats.inc_value("robotstxt/request_count")
         try:
             response = await self.crawler.engine.download_async(request)
