@@ -17,7 +17,7 @@ from monitor.core import load_labels, template_dirs
 
 def environment(user_dir: str | os.PathLike | None = None, language: str = "en", zone: str = "UTC") -> Environment:
     """A Jinja environment over `template_dirs`, autoescaping HTML, XML and Atom; `labels` for stored keys
-    and `|localtime` for times in the configured zone."""
+    and `|localtime` / `|localdate` for times and days in the configured zone."""
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(str(d)) for d in template_dirs(user_dir)]),
         autoescape=select_autoescape(["html", "xml", "atom", "svg"], default_for_string=True),
@@ -26,6 +26,7 @@ def environment(user_dir: str | os.PathLike | None = None, language: str = "en",
     env.globals["labels"] = load_labels(language, str(user_dir) if user_dir else None)
     tz = ZoneInfo(zone)
     env.filters["localtime"] = lambda value: _local(value, tz)
+    env.filters["localdate"] = lambda value: _local(value, tz)[:10]
     return env
 
 
