@@ -22,11 +22,11 @@ def upgrade() -> None:
                     sa.Column('origin', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
                     sa.Column('status', sa.Integer(), nullable=False),
                     sa.Column('body', sa.Text(), nullable=True),
-                    sa.Column('fetched_at', sa.DateTime(), nullable=False),
+                    sa.Column('fetched_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
                     sa.PrimaryKeyConstraint('origin'))
     op.create_table('crawl_host',
                     sa.Column('host', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-                    sa.Column('last_request_at', sa.DateTime(), nullable=False),
+                    sa.Column('last_request_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
                     sa.PrimaryKeyConstraint('host'))
     with op.batch_alter_table('version', schema=None) as batch_op:
         batch_op.add_column(sa.Column('rules', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True))
