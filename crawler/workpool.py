@@ -33,10 +33,17 @@ class PageTooHard(Exception):
     """The page's work did not finish in time, or killed its worker process."""
 
 
-def _serve(conn: Connection) -> None:
-    """A worker's loop: run each (function, arguments) it is sent and send back the outcome."""
+def _serve(conn: Connection, parent: int) -> None:
+    """A worker's loop: run each (function, arguments) it is sent and send back the outcome.
+
+    It never outlives its crawl: a forked worker holds copies of the crawl's pipes (its stdout too),
+    so a crawl killed with SIGKILL would otherwise leave it waiting forever and whoever reads the
+    crawl's output waiting with it. It checks each second that its parent is still the one it had."""
     while True:
         try:
+            while not conn.poll(1.0):
+                if os.getppid() != parent:
+                    return
             job = conn.recv()
         except (EOFError, OSError):
             return
@@ -52,7 +59,8 @@ def _serve(conn: Connection) -> None:
 class _Worker:
     def __init__(self) -> None:
         self.conn, child = _CONTEXT.Pipe()
-        self.process = _CONTEXT.Process(target=_serve, args=(child,), daemon=True, name="noticewatch-extract")
+        self.process = _CONTEXT.Process(target=_serve, args=(child, os.getpid()), daemon=True,
+                                        name="noticewatch-extract")
         self.process.start()
         child.close()
 
