@@ -168,7 +168,8 @@ class CachedRobotsTxtMiddleware:
         try:
             response = await self.crawler.engine.download_async(request)
         except Exception as exc:  # noqa: BLE001  (unreachable: disallow, RFC 9309 2.3.1.4)
-            return RobotsPolicy(refusal=f"robots.txt unreachable ({type(exc).__name__}: {exc}): disallowed this cycle")
+            # The site itself did not answer: say that first (the notice is not fetched this cycle).
+            return RobotsPolicy(refusal=f"site unreachable ({type(exc).__name__}: {exc}); not fetched this cycle")
         if response.status >= 500:
             return RobotsPolicy(refusal=f"robots.txt answered HTTP {response.status}: disallowed this cycle")
         body = response.body.decode("utf-8", "replace") if 200 <= response.status < 300 else None

@@ -18,6 +18,7 @@ import contextlib
 import multiprocessing
 import os
 import queue
+import signal
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
@@ -38,7 +39,10 @@ def _serve(conn: Connection, parent: int) -> None:
 
     It never outlives its crawl: a forked worker holds copies of the crawl's pipes (its stdout too),
     so a crawl killed with SIGKILL would otherwise leave it waiting forever and whoever reads the
-    crawl's output waiting with it. It checks each second that its parent is still the one it had."""
+    crawl's output waiting with it. It checks each second that its parent is still the one it had.
+    The crawl's signal handlers are not its own: SIGTERM simply ends it, Ctrl-C is the crawl's to handle."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
             while not conn.poll(1.0):
