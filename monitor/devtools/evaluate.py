@@ -51,6 +51,19 @@ _MAILTO = re.compile(r'<a href="mailto:([^"]+)">([^<]*)</a>')
 _HREF = re.compile(r'href="([^"#][^"]*)"')
 
 
+def encoded_pages(cases: dict, seed_id: str, text: str) -> Iterator[tuple[str, bytes, str]]:
+    """(name, body, Content-Type) of a seed page in every encoding of encodings.toml (charset in the
+    header, in <meta>, a BOM, or none)."""
+    for case in cases["case"]:
+        page = page_html(SEED_NAMES[seed_id], notice_markup(seed_id, text))
+        page = page.replace('<meta charset="utf-8">', f'<meta charset="{case["meta"]}">' if case.get("meta") else "")
+        body = page.encode(case["encoding"], errors="xmlcharrefreplace")
+        if case.get("bom"):
+            body = b"\xef\xbb\xbf" + body
+        yield (f"encoding {case['name']}", body,
+               f"text/html; charset={case['header']}" if case.get("header") else "text/html")
+
+
 class Noise:
     """Random noise for one rendering of a fixture page (a fresh instance per request)."""
 
@@ -298,15 +311,8 @@ class Evaluation:
             baseline = extract(clean_page(seed_id, text))
             if extra.split()[0] not in baseline.text() or "€" not in baseline.text():
                 self.outcome.false_changes.append(f"encodings [{seed_id}]: baseline lost the test sentence")
-            for case in cases["case"]:
-                page = page_html(SEED_NAMES[seed_id], notice_markup(seed_id, text))
-                page = page.replace('<meta charset="utf-8">', f'<meta charset="{case["meta"]}">' if case.get("meta")
-                                    else "")
-                body = page.encode(case["encoding"], errors="xmlcharrefreplace")
-                if case.get("bom"):
-                    body = b"\xef\xbb\xbf" + body
-                header = f"text/html; charset={case['header']}" if case.get("header") else "text/html"
-                self.refetches(f"encoding {case['name']} [{seed_id}]", baseline, iter([(body, header)]))
+            for name, body, header in encoded_pages(cases, seed_id, text):
+                self.refetches(f"{name} [{seed_id}]", baseline, iter([(body, header)]))
 
     def pdfs(self) -> None:
         for seed_id in self.seeds:

@@ -28,6 +28,7 @@ import jinja2
 
 from monitor.core import Document
 from monitor.dates import find_notice_date
+from monitor.devtools.evaluate import Noise
 from monitor.diff import Site, learn, masked_sha256, merge
 from monitor.extract import extract_document
 
@@ -65,19 +66,6 @@ class SetScore:
                 + [f"  date: {x}" for x in self.date_failures])
 
 
-class _Noise:
-    """Per-request values for a page rendering."""
-
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
-
-    def hex(self, n: int = 16) -> str:
-        return "".join(self.rng.choice("0123456789abcdef") for _ in range(n))
-
-    def int(self, low: int = 0, high: int = 99999) -> int:
-        return self.rng.randint(low, high)
-
-
 class PageSet:
     """One fixture set: renders its pages as a site would serve them."""
 
@@ -93,7 +81,7 @@ class PageSet:
         rng = random.Random(f"{self.name}:{case['file']}:{request}:{edited}")
         template = self.env.get_template(f"{self.root.name}/{self.name}/{case['file']}")
         return template.render(lang=case["lang"], company=case["company"], title=case["title"], menu=MENU,
-                               noise=_Noise(rng), edited=edited).encode("utf-8")
+                               noise=Noise(rng), edited=edited).encode("utf-8")
 
     def document(self, case: dict, request: int, *, edited: bool = False) -> Document:
         return extract_document(self.render(case, request, edited=edited), "text/html; charset=utf-8",

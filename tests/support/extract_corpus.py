@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from monitor.core import Document
-from monitor.devtools import DEFAULT_FIXTURES, SEED_NAMES, Fixtures, page_html, seed_text
-from monitor.devtools.evaluate import PAGE_URL, clean_page, notice_markup
+from monitor.devtools import DEFAULT_FIXTURES, SEED_NAMES, Fixtures, seed_text
+from monitor.devtools.evaluate import PAGE_URL, clean_page, encoded_pages, notice_markup
 from monitor.extract import extract_document, text_sha256
 
 EXPECTED = Path(__file__).resolve().parent.parent / "fixtures" / "extract_expected.json"
@@ -41,15 +41,8 @@ def cases() -> Iterator[tuple[str, bytes, str]]:
     encodings = fx.toml("encodings.toml")
     for seed_id in list(SEED_NAMES)[:2]:
         text = seed_text(seed_id).rstrip() + "\n\n" + encodings["sentence"] + "\n"
-        for case in encodings["case"]:
-            page = page_html(SEED_NAMES[seed_id], notice_markup(seed_id, text))
-            page = page.replace('<meta charset="utf-8">', f'<meta charset="{case["meta"]}">' if case.get("meta")
-                                else "")
-            body = page.encode(case["encoding"], errors="xmlcharrefreplace")
-            if case.get("bom"):
-                body = b"\xef\xbb\xbf" + body
-            header = f"text/html; charset={case['header']}" if case.get("header") else "text/html"
-            yield f"encoding {case['name']} [{seed_id}]", body, header
+        for name, body, header in encoded_pages(encodings, seed_id, text):
+            yield f"{name} [{seed_id}]", body, header
     for template in fx.templates("hard"):
         context = {"notice": notice_markup("ismt"), "company": SEED_NAMES["ismt"]}
         for edited, n in ((False, 0), (False, 1), (False, 2), (True, 3)):
