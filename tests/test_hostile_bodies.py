@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
@@ -60,6 +60,8 @@ def test_text_with_a_stray_control_byte_and_utf16_still_decode():
                 min_size=1, max_size=2))
 def test_utf8_but_for_a_few_bytes_decodes_as_utf8_with_those_bytes_replaced(text, strays):
     pieces = [ch.encode("utf-8") for ch in text]
+    # Two strays side by side can themselves be valid UTF-8 (0xC3 0x80 is "À"): no decoder can tell.
+    assume(len({position % (len(pieces) + 1) for position, _byte in strays}) == len(strays))
     for position, byte in sorted(strays, reverse=True):
         pieces.insert(position % (len(pieces) + 1), bytes([byte]))  # between characters
     decoded = decode_body(b"".join(pieces), "text/html; charset=windows-1252")
