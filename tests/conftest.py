@@ -1,7 +1,7 @@
 """Shared fixtures: the local notice site, a fresh database per test (SQLite and PostgreSQL), CLI runner.
 
 Helpers live in tests/support (one copy each); see tests/support/__init__.py. Speed tiers: tests
-marked `slow` (real daemons, fleets, browsers, the PostgreSQL run of each integration test) are left
+marked `slow` (real daemons, fleets, browsers, every integration test on a database) are left
 out by `pytest -m "not slow"`; the README's test command runs everything.
 """
 
@@ -45,11 +45,11 @@ SLOW_MODULES = {"test_daemon", "test_scale_fleet", "test_web_browser", "test_bro
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """Put the slow tier's tests under the `slow` marker: whole slow modules, and the PostgreSQL run of
-    every integration test (its SQLite run stays in the quick tier)."""
+    """Put the slow tier's tests under the `slow` marker: whole slow modules, and every integration test
+    on a database (each runs real cycles on SQLite and on PostgreSQL); the quick tier keeps the unit and
+    property tests of every step and the surfaces' tests that need no database fixture."""
     for item in items:
         module = item.module.__name__.rsplit(".", 1)[-1]
-        params = getattr(item, "callspec", None)
-        on_postgres = params is not None and params.params.get("db_url") == "postgresql"
-        if module in SLOW_MODULES or on_postgres:
+        on_a_database = "db_url" in getattr(item, "fixturenames", ())
+        if module in SLOW_MODULES or on_a_database:
             item.add_marker(pytest.mark.slow)
