@@ -15,22 +15,28 @@ from typing import Any, TypeVar
 from scrapy import signals
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, succeed
 from twisted.internet.threads import deferToThreadPool
+from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
 from crawler.project_config import config_from_settings
-from crawler.workpool import WorkPool
+from crawler.workpool import PageTooHard, WorkPool
 from monitor.archive import Archive, ArchiveError
 from monitor.config import LoadedConfig
 from monitor.core import FetchOutcome, FetchResult
 from monitor.diff import DiffBudget
 from monitor.store import (
     AlreadyRecorded,
+    DerivedColumns,
+    DiffJob,
     FetchState,
+    PlannedDiff,
     RecordResult,
+    derive_columns,
     fetch_states,
     open_db,
+    plan_diff,
     record_fetch,
     sync_sources,
 )
@@ -127,18 +133,47 @@ class RecordPipeline:
         return pipeline
 
     def process_item(self, item: FetchResult, spider=None) -> Deferred:
-        """Record in the writer thread (diffing a changed notice included); the reactor goes on fetching."""
+        """Record in the writer thread; a new text's diff is made first in the extraction pool, so
+        neither the reactor nor the other sources' writes wait for it."""
         fleet = self.recorder.fleet
         claim = fleet.record_claim(item) if fleet is not None else None
-        return self.recorder.write(self._record, item, claim).addCallback(self._recorded, item)
+        planned = self._plan(item) if item.text_moved else succeed(None)
+        planned.addCallback(lambda plan: self.recorder.write(self._record, item, claim, plan))
+        return planned.addCallback(self._recorded, item)
 
-    def _record(self, item: FetchResult, claim) -> RecordResult:
+    def _plan(self, item: FetchResult) -> Deferred:
+        """The diff this fetch's recording needs, made in a worker process (None: nothing to diff)."""
+        budget = self._budget()
+        planning = self.recorder.write(plan_diff, self.recorder.engine, item, self.recorder.sources[item.source_id],
+                                       budget)
+        return planning.addCallback(self._derive)
+
+    def _derive(self, job: DiffJob | None) -> Deferred | None:
+        if job is None:
+            return None
+        deriving = self.recorder.pool.submit(derive_columns, job, task="diff")
+        deriving.addCallback(lambda columns: PlannedDiff(job, columns))
+        return deriving.addErrback(self._derive_failed, job)
+
+    @staticmethod
+    def _derive_failed(failure: Failure, job: DiffJob) -> PlannedDiff:
+        """A diff past the page time limit, or one that crashed its worker: that source's fetch fails."""
+        failure.trap(PageTooHard, RuntimeError)
+        reason = failure.getErrorMessage()
+        error = reason if failure.check(PageTooHard) else f"diff failed: {reason}"
+        return PlannedDiff(job, DerivedColumns({}, error=error))
+
+    def _budget(self) -> DiffBudget:
+        crawl = self.recorder.loaded.config.crawl
+        return DiffBudget(crawl.diff_timeout, crawl.diff_max_chars)
+
+    def _record(self, item: FetchResult, claim, planned: PlannedDiff | None) -> RecordResult:
         crawl = self.recorder.loaded.config.crawl
         try:
             return record_fetch(self.recorder.engine, item, self.recorder.sources[item.source_id],
                                 cycle_id=item.cycle_id or self.recorder.cycle_id, min_text_chars=crawl.min_text_chars,
                                 claim=claim, gone_after=crawl.gone_after, archive=self.recorder.archive,
-                                diff_budget=DiffBudget(crawl.diff_timeout, crawl.diff_max_chars))
+                                diff_budget=self._budget(), planned=planned)
         except AlreadyRecorded:
             return RecordResult(item.source_id, FetchOutcome.DUPLICATE)
 

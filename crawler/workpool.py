@@ -1,5 +1,5 @@
-"""Processes that parse, extract and judge pages, one per core, off the reactor thread, each page under a
-time limit.
+"""Processes that parse, extract and judge pages and diff new texts, one per core, off the reactor
+thread, each page under a time limit.
 
 The reactor only downloads; a page's CPU work goes to a worker process through a pipe. Each call
 borrows an idle worker from a thread of a small thread pool (one thread per worker, so waiting never
@@ -102,25 +102,26 @@ class WorkPool:
         self.threads = ThreadPool(minthreads=0, maxthreads=self.size, name="noticewatch-extract")
         self.started = False
 
-    def _call(self, func: Callable, args: tuple) -> Any:
+    def _call(self, func: Callable, args: tuple, task: str) -> Any:
         worker = self.idle.get()
         try:
             value = worker.run(func, args, self.time_limit)
         except TimeoutError:
             worker.kill()
             worker = _Worker()
-            raise PageTooHard(f"page took longer than {self.time_limit:g} s to extract (worker stopped)") from None
+            raise PageTooHard(f"page took longer than {self.time_limit:g} s to {task} (worker stopped)") from None
         except (EOFError, OSError):
             worker.kill()
             worker = _Worker()
-            raise PageTooHard("page crashed its extraction process") from None
+            raise PageTooHard(f"page crashed the worker process trying to {task} it") from None
         finally:
             self.idle.put(worker)
         return value
 
-    def submit(self, func: Callable, *args: Any) -> Deferred:
+    def submit(self, func: Callable, *args: Any, task: str = "extract") -> Deferred:
         """Run func(*args) in a worker process; the Deferred fires with its value or fails with
-        PageTooHard (time limit, crash) or RuntimeError (an exception in func, as text)."""
+        PageTooHard (time limit, crash; the message names the `task`) or RuntimeError (an exception
+        in func, as text)."""
         if not self.started:
             self.threads.start()
             from twisted.internet import reactor  # not at import: Scrapy installs the reactor it is configured for
@@ -129,7 +130,7 @@ class WorkPool:
             self.started = True
         from twisted.internet import reactor
 
-        return deferToThreadPool(reactor, self.threads, self._call, func, args)
+        return deferToThreadPool(reactor, self.threads, self._call, func, args, task)
 
     def close(self) -> None:
         if self.started:

@@ -261,7 +261,8 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
                          document=document, suspicious=f"{reason} (again after a re-fetch)" if reason else None,
                          moved_to=None if reason else moved_to(response),
                          moved_from=requested, confirm_document=None if reason else meta.get("confirm_of"),
-                         held_fetches=2 if same_again else 1)
+                         held_fetches=2 if same_again else 1,
+                         text_moved=document is None or state.comparison_sha256 is None or state.differs(document))
 
     def _again(self, source: SourceConfig, url: str, meta: dict, **extra: Any) -> scrapy.Request:
         """The same notice fetched once more in this cycle (a recheck or a confirmation)."""

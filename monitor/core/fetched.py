@@ -51,6 +51,7 @@ class FetchResult:
     held_fetches: int = 1  # suspicious: how many fetches of this cycle returned this same text
     same_body: bool = False
     extract_error: str | None = None  # the page could not be extracted (error, time limit): a failed fetch
+    text_moved: bool = True  # False when the spider saw `document` equal the current version's text
 
     @property
     def content_type(self) -> str | None:

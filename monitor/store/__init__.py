@@ -15,6 +15,7 @@ from monitor.store.crawl_hosts import (
     save_robots,
 )
 from monitor.store.db import SCHEMA_LOCK, StorageError, make_engine, open_db, session_scope
+from monitor.store.derive import DerivedColumns, DiffJob, derive_columns
 from monitor.store.fleet_tables import CrawlCycle, CycleItem
 from monitor.store.health import FailingSource, failing_sources
 from monitor.store.leader import Leadership, advisory_lock
@@ -44,8 +45,10 @@ from monitor.store.query import (
 )
 from monitor.store.record import (
     AlreadyRecorded,
+    PlannedDiff,
     RecordResult,
     new_version,
+    plan_diff,
     record_fetch,
     sync_sources,
 )
@@ -67,6 +70,11 @@ from monitor.store.standing import (
 from monitor.store.volatile import VolatileSite, load_sites, remember_sites
 
 __all__ = [
+    "DerivedColumns",
+    "DiffJob",
+    "PlannedDiff",
+    "derive_columns",
+    "plan_diff",
     "VolatileSite",
     "alternating_of",
     "load_sites",

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from monitor.core import Document
 from monitor.dates import NoticeDate, find_notice_date
-from monitor.diff import CHANGE_KINDS, DiffBudget, Site, diff_documents, mask_document
+from monitor.diff import CHANGE_KINDS, DiffBudget, DiffBudgetExceeded, Site, diff_documents, mask_document
 from monitor.extract import text_sha256
 from monitor.store.models import Version
 
@@ -59,3 +60,47 @@ def change_fields(old: Version, new: Version, new_document: Document, *, languag
             "counts_json": json.dumps(counts), "added": counts["added"], "removed": counts["removed"],
             "modified": counts["modified"], "significance": diff.significance or "cosmetic",
             "cosmetic_only": diff.is_cosmetic_only}
+
+
+@dataclass(frozen=True)
+class DiffJob:
+    """The CPU-heavy part of recording a new text, planned so it can run in a worker process.
+
+    It holds plain data only (it crosses a pipe): the current version's stored document and date
+    (None for a source's first version), the new document, and how to compare them. `previous_id`,
+    `rules` and `sites` let recording check that what was planned is still what it would compute."""
+
+    source_id: str
+    previous_id: int | None
+    previous_document_json: str | None
+    previous_notice_date_json: str | None
+    document: Document
+    language: str | None
+    rules: str | None
+    fetched_at: datetime | None
+    sites: tuple[Site, ...] = ()
+    budget: DiffBudget | None = None
+
+
+@dataclass(frozen=True)
+class DerivedColumns:
+    """What a DiffJob computed: the new version's columns and, after a previous version, the change's;
+    or `error` when the diff went past its budget (the fetch then fails with it)."""
+
+    version: dict
+    change: dict | None = None
+    error: str | None = None
+
+
+def derive_columns(job: DiffJob) -> DerivedColumns:
+    """Run a DiffJob: pure computation, safe in any process (the crawl runs it in its extraction pool)."""
+    fields = version_fields(job.document, job.language, job.rules)
+    if job.previous_id is None:
+        return DerivedColumns(fields)
+    old = Version(document_json=job.previous_document_json, notice_date_json=job.previous_notice_date_json)
+    try:
+        change = change_fields(old, Version(**fields), job.document, language=job.language,
+                               fetched_at=job.fetched_at, sites=job.sites, budget=job.budget)
+    except DiffBudgetExceeded as exc:
+        return DerivedColumns(fields, error=f"diff over budget: {exc}")
+    return DerivedColumns(fields, change)

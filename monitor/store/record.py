@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +23,7 @@ from monitor.core import Document, FetchOutcome, FetchResult
 from monitor.diff import DiffBudget, DiffBudgetExceeded, Site, learn, mask_document, masked_sha256, merge
 from monitor.extract import extract_document, extraction_failure, rules_version, text_sha256
 from monitor.store.db import session_scope
-from monitor.store.derive import change_fields, version_fields
+from monitor.store.derive import DerivedColumns, DiffJob, derive_columns, version_fields
 from monitor.store.models import Blob, Change, Fetch, Source, Version
 from monitor.store.persistence import alternation, hold_suspicious
 from monitor.store.standing import update_status
@@ -108,35 +109,74 @@ def derive_document(body: bytes, content_type: str | None, source: SourceConfig,
 
 def new_version(session: Session, source_id: str, document: Document, fetch: Fetch | None,
                 blob_sha256: str | None, previous: Version | None, rules: str | None = None, *,
-                sites: Sequence[Site] = (), context: dict | None = None,
-                budget: DiffBudget | None = None) -> tuple[Version, Change | None]:
+                sites: Sequence[Site] = (), context: dict | None = None, budget: DiffBudget | None = None,
+                derived: DerivedColumns | None = None) -> tuple[Version, Change | None]:
     """Add the next version of a source and, if there was one before, the change between them.
 
     `rules` is the extraction rules version that made `document`; `sites` are the source's volatile
     sites (masked in the diff); `context` says how the change was established (confirmed by a second
-    fetch, held-back text that persisted); past `budget` the diff raises DiffBudgetExceeded."""
-    source = session.get(Source, source_id)
-    language = (source.language if source else None) or document.language
+    fetch, held-back text that persisted). `derived` are the columns a DiffJob already computed (in a
+    worker process); without them they are derived here, and past `budget` that raises DiffBudgetExceeded."""
+    if derived is None:
+        derived = derive_columns(diff_job(session, source_id, previous, document, rules, sites,
+                                          fetch.fetched_at if fetch else None, budget))
+        if derived.error:
+            raise DiffBudgetExceeded(derived.error)
     version = Version(source_id=source_id, number=(previous.number + 1) if previous else 1,
                       fetch_id=fetch.id if fetch else None, blob_sha256=blob_sha256,
-                      created_at=fetch.fetched_at if fetch else None, **version_fields(document, language, rules))
+                      created_at=fetch.fetched_at if fetch else None, **derived.version)
     if version.created_at is None:
         del version.created_at
     session.add(version)
     session.flush()
-    if previous is None:
+    if previous is None or derived.change is None:
         return version, None
     change = Change(source_id=source_id, old_version_id=previous.id, new_version_id=version.id,
-                    detected_at=version.created_at,
-                    **change_fields(previous, version, document, language=language, fetched_at=version.created_at,
-                                    sites=sites, budget=budget))
-    context = {"confirmed": False, "volatile_masked": 0, "persisted": None, **(context or {})}
-    if sites:
-        context["volatile_masked"] = mask_document(document, sites)[1]
+                    detected_at=version.created_at, **derived.change)
+    context = {"confirmed": False, "volatile_masked": mask_document(document, sites)[1] if sites else 0,
+               "persisted": None, **(context or {})}
     change.context_json = json.dumps(context, ensure_ascii=False)
     session.add(change)
     session.flush()
     return version, change
+
+
+@dataclass(frozen=True)
+class PlannedDiff:
+    """A DiffJob and the columns a worker process derived from it, handed to `record_fetch`, which uses
+    them when the job is still what it would compute itself (else it derives them again)."""
+
+    job: DiffJob
+    columns: DerivedColumns
+
+
+def diff_job(session: Session, source_id: str, previous: Version | None, document: Document, rules: str | None,
+             sites: Sequence[Site], fetched_at: datetime | None, budget: DiffBudget | None) -> DiffJob:
+    """What recording `document` as the source's next version needs computed."""
+    source = session.get(Source, source_id)
+    return DiffJob(source_id=source_id, previous_id=previous.id if previous else None,
+                   previous_document_json=previous.document_json if previous else None,
+                   previous_notice_date_json=previous.notice_date_json if previous else None,
+                   document=document, language=(source.language if source else None) or document.language,
+                   rules=rules, fetched_at=fetched_at, sites=tuple(sites), budget=budget)
+
+
+def plan_diff(engine: Engine, item: FetchResult, source: SourceConfig,
+              budget: DiffBudget | None = None) -> DiffJob | None:
+    """The DiffJob recording this fetch will need, read without writing anything; None when the fetch
+    will not make a new version (or recording must re-derive the current one first: it then diffs itself)."""
+    if item.document is None or item.suspicious or item.extract_error or item.same_body:
+        return None
+    rules = rules_version(source.select, source.remove)
+    with Session(engine) as session:
+        previous = latest_version(session, item.source_id)
+        if previous is not None and previous.rules != rules:
+            return None
+        learned = learn(item.confirm_document, item.document) if item.confirm_document is not None else []
+        sites = merge(load_sites(session, item.source_id), learned)
+        if previous is not None and _same_text(previous, item.document, sites):
+            return None
+        return diff_job(session, item.source_id, previous, item.document, rules, sites, item.fetched_at, budget)
 
 
 def lock_source(session: Session, source_id: str) -> None:
@@ -146,7 +186,8 @@ def lock_source(session: Session, source_id: str) -> None:
 
 def record_fetch(engine: Engine, item: FetchResult, source: SourceConfig, *, cycle_id: str | None = None,
                  min_text_chars: int = 200, claim: Callable[[Session], None] | None = None, gone_after: int = 3,
-                 archive: Archive | None = None, diff_budget: DiffBudget | None = None) -> RecordResult:
+                 archive: Archive | None = None, diff_budget: DiffBudget | None = None,
+                 planned: PlannedDiff | None = None) -> RecordResult:
     """Record one fetch; derive a new version and change when the extracted text differs.
 
     `claim` runs first in the same transaction and may raise AlreadyRecorded to keep nothing.
@@ -155,7 +196,8 @@ def record_fetch(engine: Engine, item: FetchResult, source: SourceConfig, *, cyc
     A suspicious fetch (an error page, a wall, a body that lost most of its text: see
     monitor/fetchcheck.py) is archived and recorded with its reason, never turned into a version.
     A change whose diff exceeds `diff_budget` ([crawl] diff_timeout, diff_max_chars) is a failed
-    fetch too: the last good version stays and the next cycle tries again.
+    fetch too: the last good version stays and the next cycle tries again. `planned` is that diff
+    already made elsewhere (`plan_diff`, run in a worker process), used if it still applies.
     """
     with session_scope(engine) as session:
         if claim is not None:
@@ -164,7 +206,7 @@ def record_fetch(engine: Engine, item: FetchResult, source: SourceConfig, *, cyc
         source_row = session.get(Source, item.source_id)
         found = bool(item.discovered_url) and source_row is not None \
             and source_row.discovered_url != item.discovered_url
-        result = _record(session, fetch, item, source, min_text_chars, archive, diff_budget)
+        result = _record(session, fetch, item, source, min_text_chars, archive, diff_budget, planned)
         status = update_status(session, source_id=item.source_id, outcome=result.outcome, status=item.status,
                                error=result.error, moved_from=item.moved_from if item.moved_to else None,
                                moved_to=item.moved_to, cycle_id=cycle_id, gone_after=gone_after, when=fetch.fetched_at)
@@ -202,7 +244,8 @@ def rederive(session: Session, version: Version, source: SourceConfig, rules: st
 
 
 def _record(session: Session, fetch: Fetch, item: FetchResult, source: SourceConfig, min_text_chars: int,
-            archive: Archive | None = None, diff_budget: DiffBudget | None = None) -> RecordResult:
+            archive: Archive | None = None, diff_budget: DiffBudget | None = None,
+            planned: PlannedDiff | None = None) -> RecordResult:
     if item.discovered_url:
         src_row = session.get(Source, item.source_id)
         if src_row is not None:
@@ -266,12 +309,13 @@ def _record(session: Session, fetch: Fetch, item: FetchResult, source: SourceCon
     session.add(fetch)
     session.flush()
     context = {"confirmed": item.confirm_document is not None or persisted is not None, "persisted": persisted}
-    try:
-        with session.begin_nested():
-            version, change = new_version(session, item.source_id, document, fetch, fetch.blob_sha256, previous,
-                                          rules, sites=sites, context=context, budget=diff_budget)
-    except DiffBudgetExceeded as exc:
-        fetch.outcome, fetch.error = FetchOutcome.FAILED, f"diff over budget: {exc}"
+    job = diff_job(session, item.source_id, previous, document, rules, sites, fetch.fetched_at, diff_budget)
+    derived = planned.columns if planned is not None and planned.job == job else derive_columns(job)
+    if derived.error:
+        fetch.outcome, fetch.error = FetchOutcome.FAILED, derived.error
         return RecordResult(item.source_id, FetchOutcome.FAILED, fetch.error)
+    with session.begin_nested():
+        version, change = new_version(session, item.source_id, document, fetch, fetch.blob_sha256, previous, rules,
+                                      sites=sites, context=context, derived=derived)
     return RecordResult(item.source_id, fetch.outcome, version_number=version.number,
                         change_id=change.id if change else None)
