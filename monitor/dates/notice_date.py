@@ -370,12 +370,22 @@ def _clean(text: str) -> str:
     return _MARKUP.sub(lambda m: m.group(1) or "", text)
 
 
+# How far a statement's sentence reaches on either side of its trigger. Bounded so that the work per
+# trigger is constant: a hostile block of a thousand statements with no sentence end costs linear time.
+SENTENCE_REACH = 600
+# Triggers read per document: a notice states its date a few times at most; past this many, the page is
+# not a notice's ordinary text and the statements found so far are all that is read.
+MAX_TRIGGERS = 500
+
+
 def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    left = 0
-    for m in _SENTENCE_END.finditer(text, 0, start):
+    floor = max(0, start - SENTENCE_REACH)
+    left = floor
+    for m in _SENTENCE_END.finditer(text, floor, start):
         left = m.end()
-    m = _SENTENCE_END.search(text, end)
-    return left, (m.start() + 1 if m else len(text))
+    ceiling = min(len(text), end + SENTENCE_REACH)
+    m = _SENTENCE_END.search(text, end, ceiling)
+    return left, (m.start() + 1 if m else ceiling)
 
 
 def _about_a_law(before: str, languages: tuple[str, ...]) -> bool:
@@ -497,7 +507,10 @@ def _statements(document: Document, ctx: _Context) -> list[NoticeDate]:
     screen = _screen(tuple(p.name for p in patterns))
     found, table_rows = _version_tables(document, ctx)
     blocks = document.blocks
+    triggers = 0
     for index, block in enumerate(blocks):
+        if triggers > MAX_TRIGGERS:
+            break
         low = block.text.lower()
         if index in table_rows or not screen.search(low):
             continue
@@ -506,6 +519,9 @@ def _statements(document: Document, ctx: _Context) -> list[NoticeDate]:
         taken: list[tuple[int, int]] = []
         for pattern in candidates:
             for m in pattern.compiled.finditer(text):
+                triggers += 1
+                if triggers > MAX_TRIGGERS:
+                    break
                 if pattern.weak and any(a <= m.start() < b for a, b in taken):
                     continue  # already part of a full statement
                 result = _statement_at(text, m, pattern, ctx)
