@@ -5,6 +5,7 @@ fix (revision stamped, tables missing) is named in one line and repaired by `db 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -22,6 +23,7 @@ from monitor.store.models import Version
 from monitor.store.schema import schema_diff
 from tests.support import run_cli
 from tests.support.cli import REPO
+from tests.support.databases import fresh_postgres
 
 EXIT_BUSY, EXIT_STORAGE = 75, 3
 
@@ -82,34 +84,28 @@ def test_sigkill_at_random_points_of_creation_leaves_a_usable_database(tmp_path,
     """20 trials: kill the creating process 0-250 ms in (creation takes ~150 ms), then run."""
     rng = random.Random(16)
     outcomes: dict[str, int] = {}
-    for trial in range(20):
-        url = db_url if trial == 0 else _next_database(tmp_path, db_url, trial)
-        _kill_during_creation(url, rng.uniform(0.0, 0.25))
-        config = _config(tmp_path, url, site, name=f"trial{trial}.toml")
-        first = run_cli(config, "run")
-        if first.returncode == EXIT_STORAGE and "db upgrade" in first.stderr:
-            assert run_cli(config, "db", "upgrade").returncode == 0
+    with contextlib.ExitStack() as stack:  # the trials' PostgreSQL databases are dropped at the end
+        for trial in range(20):
+            url = db_url if trial == 0 else _next_database(stack, tmp_path, db_url, trial)
+            _kill_during_creation(url, rng.uniform(0.0, 0.25))
+            config = _config(tmp_path, url, site, name=f"trial{trial}.toml")
             first = run_cli(config, "run")
-            outcomes["repaired"] = outcomes.get("repaired", 0) + 1
-        else:
-            outcomes["ran"] = outcomes.get("ran", 0) + 1
-        assert first.returncode == 0, first.stderr
-        assert _complete(url)
+            if first.returncode == EXIT_STORAGE and "db upgrade" in first.stderr:
+                assert run_cli(config, "db", "upgrade").returncode == 0
+                first = run_cli(config, "run")
+                outcomes["repaired"] = outcomes.get("repaired", 0) + 1
+            else:
+                outcomes["ran"] = outcomes.get("ran", 0) + 1
+            assert first.returncode == 0, first.stderr
+            assert _complete(url)
     assert outcomes == {"ran": 20}  # creation is atomic: never half-made (before: stamped 0001, no tables)
 
 
-def _next_database(tmp_path: Path, db_url: str, trial: int) -> str:
+def _next_database(stack: contextlib.ExitStack, tmp_path: Path, db_url: str, trial: int) -> str:
+    """Another new database on the test's backend (a PostgreSQL one is dropped when the test ends)."""
     if db_url.startswith("sqlite"):
         return f"sqlite:///{tmp_path / f'trial{trial}.db'}"
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    admin = create_engine(make_url(db_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    name = f"{make_url(db_url).database}_t{trial}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(db_url).set(database=name).render_as_string(hide_password=False)
+    return stack.enter_context(fresh_postgres())
 
 
 def test_half_made_database_is_named_and_repaired_by_db_upgrade(tmp_path, db_url, site):
