@@ -76,13 +76,21 @@ def alternation(session: Session, source_id: str, document: Document, sites: Seq
         row.alternating_json, row.alternating_since = None, None
         return False
     recent = _recent(session, source_id, sites)
-    if len(recent) == 3:
-        (n, a), (m, b), (_, a_before) = recent
-        if digest == b and a == a_before and a != b:
-            row.alternating_json = json.dumps({"hashes": [a, b], "versions": sorted([n, m])})
-            row.alternating_since = when
-            return True
+    if starts_alternation(digest, [h for _, h in recent]):
+        (n, a), (m, b), _ = recent
+        row.alternating_json = json.dumps({"hashes": [a, b], "versions": sorted([n, m])})
+        row.alternating_since = when
+        return True
     return False
+
+
+def starts_alternation(digest: str, recent: Sequence[str]) -> bool:
+    """The rule itself, for recording and for reextract's replay: the last three versions' (masked)
+    hashes, newest first, read A, B, A and the page now shows B."""
+    if len(recent) < 3:
+        return False
+    a, b, a_before = recent[:3]
+    return digest == b and a == a_before and a != b
 
 
 def alternating_of(row: SourceStatus | None) -> dict | None:

@@ -6,6 +6,9 @@ source (outcome first/changed/unchanged, in fetch order) from its archived body,
 `record_fetch` would: extract, reject text under `min_text_chars`, and start a new version when the
 text differs from the previous version's. Blobs, fetch rows and the archive are only read.
 
+A page that alternates between two texts is replayed by the same rule as recording (monitor/store/persistence.py):
+once the versions read A, B, A and the page shows B again, no new version until a third text appears.
+
 Identity rules, so rows that other tables refer to survive a rebuild:
 
 - Version rows are matched old ↔ new by text hash in order (longest matching runs, as difflib
@@ -26,7 +29,9 @@ from __future__ import annotations
 import difflib
 import json
 from collections import defaultdict, deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -34,11 +39,13 @@ from sqlmodel import Session, select
 from monitor.archive import Archive, ArchiveError
 from monitor.config import LoadedConfig, SourceConfig
 from monitor.core import ACCEPTED_OUTCOMES, Document
-from monitor.diff import masked_sha256
+from monitor.diff import Site, masked_sha256
 from monitor.extract import extraction_failure, rules_version, text_sha256
 from monitor.store.derive import change_fields, version_fields
 from monitor.store.models import Change, Fetch, Source, Version
+from monitor.store.persistence import starts_alternation
 from monitor.store.record import derive_document
+from monitor.store.standing import SourceStatus, status_row
 from monitor.store.volatile import load_sites
 
 
@@ -109,12 +116,46 @@ class _Derived:
     fields: dict
 
 
+@dataclass
+class _Alternation:
+    """Recording's alternation (monitor/store/persistence.py), replayed over a rebuilt history: once
+    it starts, a switch between the two texts is no new version, until a third text appears."""
+
+    hashes: tuple[str, str] | None = None
+    versions: list[int] = field(default_factory=list)
+    since: datetime | None = None
+
+    def absorbs(self, digest: str, derived: list[_Derived], sites: Sequence[Site], when: datetime) -> bool:
+        """Is this text (masked `digest`) one of the two the page alternates between? It may start that."""
+        if self.hashes is not None:
+            if digest in self.hashes:
+                return True
+            self.hashes, self.versions, self.since = None, [], None
+            return False
+        recent = [masked_sha256(d.document, sites) for d in derived[-1:-4:-1]]
+        if starts_alternation(digest, recent):
+            self.hashes, self.versions, self.since = (recent[0], recent[1]), [len(derived) - 1, len(derived)], when
+            return True
+        return False
+
+    def store(self, row: SourceStatus) -> None:
+        """Leave the source's standing row saying what the rebuilt history ends in."""
+        if self.hashes is None:
+            row.alternating_json, row.alternating_since = None, None
+            return
+        known = json.loads(row.alternating_json) if row.alternating_json else {}
+        row.alternating_json = json.dumps({"hashes": list(self.hashes), "versions": sorted(self.versions)})
+        if set(known.get("hashes", ())) != set(self.hashes) or row.alternating_since is None:
+            row.alternating_since = self.since
+
+
 def _replay(session: Session, archive: Archive, source: SourceConfig, min_text_chars: int,
-            report: SourceReport) -> list[_Derived]:
+            report: SourceReport) -> tuple[list[_Derived], _Alternation]:
     fetches = session.exec(select(Fetch).where(Fetch.source_id == source.id, Fetch.blob_sha256.is_not(None),
                                                Fetch.outcome.in_(ACCEPTED_OUTCOMES))
                            .order_by(Fetch.fetched_at, Fetch.id)).all()
     derived: list[_Derived] = []
+    alternation = _Alternation()
     by_blob: dict[str, Document | str] = {}
     sites = load_sites(session, source.id)  # what was seen to vary per request is not a version
     for fetch in fetches:
@@ -135,9 +176,14 @@ def _replay(session: Session, archive: Archive, source: SourceConfig, min_text_c
         if derived and (derived[-1].fields["text_sha256"] == text_hash or sites and
                         masked_sha256(derived[-1].document, sites) == masked_sha256(document, sites)):
             continue
+        if alternation.absorbs(masked_sha256(document, sites), derived, sites, fetch.fetched_at):
+            continue
         derived.append(_Derived(document, fetch, version_fields(document, source.language,
                                                                    rules_version(source.select, source.remove))))
-    return derived
+    return derived, alternation
+
+
+
 
 
 def match_versions(before: list[str], after: list[str]) -> list[tuple[int, int]]:
@@ -168,7 +214,8 @@ def _rebuild(session: Session, archive: Archive, source: SourceConfig, min_text_
                                      .order_by(Version.number)))
     old_changes = list(session.exec(select(Change).where(Change.source_id == source.id).order_by(Change.id)))
     report.versions_before = [v.text_sha256 for v in old_versions]
-    derived = _replay(session, archive, source, min_text_chars, report)
+    derived, alternation = _replay(session, archive, source, min_text_chars, report)
+    alternation.store(status_row(session, source.id))
     report.versions_after = [d.fields["text_sha256"] for d in derived]
 
     row_for = {j: old_versions[i] for i, j in match_versions(report.versions_before, report.versions_after)}
