@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -137,30 +138,32 @@ def import_group() -> None:
     """Bring watch lists from urlwatch or changedetection.io into the configuration file."""
 
 
-@import_group.command("urlwatch")
-@click.argument("jobs_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="URLS.yaml")
-@click.option("--dry-run", is_flag=True, help="Report what would be imported; leave the file alone.")
-@pass_ctx
-def import_urlwatch(ctx: Context, jobs_file: Path, dry_run: bool) -> None:
-    """Import urlwatch jobs (url, name, css filters -> select/remove); reports what could not map."""
-    try:
-        entries = from_urlwatch(jobs_file.read_text(encoding="utf-8"))
-    except (ImportFormatError, OSError, UnicodeDecodeError) as exc:
-        fail(f"{jobs_file}: {exc}", EXIT_CONFIG)
-    _apply(_open(ctx), entries, dry_run)
+def _import_command(name: str, metavar: str, doc: str, read: Callable[[Path], list],
+                    errors: tuple[type[Exception], ...]) -> click.Command:
+    """One `import` subcommand: read a peer's file into entries, then add them as `add` would."""
+
+    @import_group.command(name, help=doc)
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar=metavar)
+    @click.option("--dry-run", is_flag=True, help="Report what would be imported; leave the file alone.")
+    @pass_ctx
+    def command(ctx: Context, path: Path, dry_run: bool) -> None:
+        try:
+            entries = read(path)
+        except errors as exc:
+            fail(f"{path}: {exc}", EXIT_CONFIG)
+        _apply(_open(ctx), entries, dry_run)
+
+    return command
 
 
-@import_group.command("changedetection")
-@click.argument("backup", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="BACKUP.zip|.json")
-@click.option("--dry-run", is_flag=True, help="Report what would be imported; leave the file alone.")
-@pass_ctx
-def import_changedetection(ctx: Context, backup: Path, dry_run: bool) -> None:
-    """Import changedetection.io watches (url, title, include/subtractive CSS filters, paused)."""
-    try:
-        entries = from_changedetection(backup)
-    except ImportFormatError as exc:
-        fail(f"{backup}: {exc}", EXIT_CONFIG)
-    _apply(_open(ctx), entries, dry_run)
+import_urlwatch = _import_command(
+    "urlwatch", "URLS.yaml",
+    "Import urlwatch jobs (url, name, css filters -> select/remove); reports what could not map.",
+    lambda path: from_urlwatch(path.read_text(encoding="utf-8")), (ImportFormatError, OSError, UnicodeDecodeError))
+import_changedetection = _import_command(
+    "changedetection", "BACKUP.zip|.json",
+    "Import changedetection.io watches (url, title, include/subtractive CSS filters, paused).",
+    from_changedetection, (ImportFormatError,))
 
 
 @click.command()
