@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from functools import cache
+from urllib.parse import urlsplit
 
 from lxml import etree
 from lxml.cssselect import CSSSelector
@@ -25,6 +26,7 @@ from monitor.core import Block, Document
 from monitor.extract.bodytext import ExtractionError, check_text_body, decode_body, extraction_failure
 from monitor.extract.noise import link_target, normalise_text, rules_of
 from monitor.extract.pdf import extract_pdf
+from monitor.extract.structure import anchored_heading, document_section, notice_element
 from monitor.extract.tree import Tree, items, parse_html, stripped_text, text_of
 
 __all__ = ["EXTRACTION_RULES", "ExtractionError", "decode_body", "extract_document", "extract_html",
@@ -77,20 +79,27 @@ def extract_plain_text(text: str, *, language: str | None = None) -> Document:
 
 
 def _main_content(tree: Tree, select: list[str]) -> list[etree._Element]:
+    """The `select` selectors' elements, else the element that holds the notice (monitor/extract/structure.py):
+    the markup's own choice (<main>, [role=main], the largest <article>) when it holds the bulk of the
+    page's text, else the one the page's structure shows."""
     root = tree.root
     selected: list[etree._Element] = []
     for selector in select:
         selected.extend(_selector(selector)(root))
     if selected:
         return selected
+    return [notice_element(root, _marked_content(root))]
+
+
+def _marked_content(root: etree._Element) -> etree._Element | None:
     for candidate in (next(root.iter("main"), None), next((n for n in root.iter(etree.Element)
                                                           if n.get("role") == "main"), None)):
         if candidate is not None:
-            return [candidate]
+            return candidate
     articles = list(root.iter("article"))
     if articles:
-        return [max(articles, key=lambda a: len(stripped_text(a)))]
-    return [next(root.iter("body"), root)]
+        return max(articles, key=lambda a: len(stripped_text(a)))
+    return None
 
 
 @cache
@@ -246,20 +255,27 @@ def extract_html(html: str, *, select: Iterable[str] = (), remove: Iterable[str]
     title = normalise_text(text_of(title_tag)) if title_tag is not None else ""
     lang_attribute = root.get("lang") if root.tag == "html" else None
     page_language = language or lang_attribute
-    tree = Tree(root)
+    tree = Tree(root, url=url)
     for page_rule in rules_of("page"):
         page_rule.func(tree)
     for selector in remove:
         for node in _selector(selector)(root):
             tree.decompose(node)
     walker = _Walker(url)
-    for content in _main_content(tree, list(select)):
+    select = list(select)
+    fragment = urlsplit(url).fragment if url else ""
+    anchored: str | None = None
+    for content in _main_content(tree, select):
         if content in tree.gone:
             continue
         for content_rule in rules_of("content"):
             content_rule.func(tree.at(content))
+        if fragment and (heading := anchored_heading(content, fragment)) is not None:
+            anchored = normalise_text(walker.inline_text(heading))
         walker.walk(content)
         walker.flush()
+    if not select:
+        walker.blocks = document_section(walker.blocks, url, title, anchored)
     if not title:
         title = next((b.text for b in walker.blocks if b.kind == "heading"), "")
     return Document(blocks=walker.blocks, title=title, language=page_language,

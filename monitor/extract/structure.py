@@ -1,0 +1,246 @@
+"""The structure of a page: how much text, link text and which headings each element holds, the choice of
+the element that holds the notice, and the cut of a page of several legal documents to the one a source
+is about.
+
+`measure` is one pass over the elements, descendants before ancestors, so every figure is linear in the
+page's size and no walk recurses. `notice_element` keeps the markup's own choice (<main>, [role=main],
+the largest <article>) unless it holds a small share of the page's own text (text outside links) while a
+longer document stands elsewhere; then, and on a page with none of them, it descends from <body> into the
+child that holds most of the text, as long as that child holds most of it and the descent loses no
+heading that outranks the child's own. `document_section` reads the heading outline of the extracted
+blocks: at the highest level where most headings name legal documents of two or more kinds (names per
+language in data/documents.toml), only the one the source is about is kept (named by the URL's fragment,
+else privacy when the title or address names it, else the title's or address's kind, else privacy).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from urllib.parse import unquote, urlsplit
+
+from lxml import etree
+
+from monitor.core import Block
+
+HEADING_LEVELS = {f"h{i}": i for i in range(1, 7)}
+NO_HEADING = 7
+#: The markup's choice stands when it holds at least this share of the page's own text.
+MIN_SHARE = 0.4
+#: The descent goes into a child that holds at least this share of its parent's own text ...
+DESCEND_SHARE = 0.6
+#: ... unless a sibling outranking the child's headings comes before it or holds this share.
+SIBLING_SHARE = 0.1
+MAX_DOCUMENT_NAME = 80  # a heading longer than this is a sentence, not a document's name
+_NON_TEXT = frozenset({"nav", "script", "style", "template", "select", "option", "button"})
+_NAVIGATION_ROLES = frozenset({"navigation", "menubar", "menu", "search"})
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """What one element holds: characters of text (white space left out of the count), of them the
+    characters inside links, and its highest heading (1-6; 7 for none)."""
+
+    chars: int
+    link_chars: int
+    top: int
+
+    @property
+    def own(self) -> int:
+        """Text outside links: what a document is made of (menus and link lists are mostly links)."""
+        return self.chars - self.link_chars
+
+    @property
+    def link_share(self) -> float:
+        return self.link_chars / self.chars if self.chars else 0.0
+
+
+def _length(text: str | None) -> int:
+    return len(text.strip()) if text else 0
+
+
+def measure(root: etree._Element) -> dict[etree._Element, Measure]:
+    """Every element under `root` (and `root`) with its Measure, in one pass, descendants first.
+    Navigation (<nav>, role=navigation/menu/search) and controls count as no text."""
+    figures: dict[etree._Element, Measure] = {}
+    for node in reversed(list(root.iter(etree.Element))):
+        name = node.tag
+        if name in _NON_TEXT or node.get("role") in _NAVIGATION_ROLES:
+            figures[node] = Measure(0, 0, NO_HEADING)
+            continue
+        chars, links, top = _length(node.text), 0, HEADING_LEVELS.get(name, NO_HEADING)
+        for child in node:
+            chars += _length(child.tail)
+            figure = figures.get(child)
+            if figure is not None:
+                chars += figure.chars
+                links += figure.link_chars
+                top = min(top, figure.top)
+        figures[node] = Measure(chars, chars if name == "a" else links, top)
+    return figures
+
+
+_TEXT_LENGTH = etree.XPath("string-length(normalize-space(.))")
+
+
+def notice_element(root: etree._Element, chosen: etree._Element | None) -> etree._Element:
+    """The element that holds the notice: `chosen` (the markup's own choice) when it holds the bulk of
+    the page's text, else the element found by descending from <body>."""
+    body = next(root.iter("body"), root)
+    if chosen is not None and _TEXT_LENGTH(chosen) >= MIN_SHARE * _TEXT_LENGTH(body):
+        return chosen  # the cheap test (all text, links included) settles the common case
+    figures = measure(body)
+    if chosen is not None and figures[chosen].own >= MIN_SHARE * figures[body].own:
+        return chosen
+    return descend(body, figures)
+
+
+def descend(node: etree._Element, figures: dict[etree._Element, Measure]) -> etree._Element:
+    """From `node` into the child holding most of its own text, while that child holds DESCEND_SHARE of
+    it and no sibling with a heading of the child's rank or higher comes before it or holds
+    SIBLING_SHARE of the text (the notice's title and introduction stay with it)."""
+    while True:
+        children = [c for c in node.iterchildren(etree.Element) if figures[c].own > 0]
+        if not children:
+            return node
+        best = max(children, key=lambda c: figures[c].own)
+        total, top = figures[node].own, figures[best].top
+        if figures[best].own < DESCEND_SHARE * total:
+            return node
+        before = True
+        for child in children:
+            if child is best:
+                before = False
+            elif figures[child].top <= top and (before or figures[child].own >= SIBLING_SHARE * total):
+                return node
+        node = best
+
+
+# ------------------------------------------------------------------ several documents on one page
+
+
+@cache
+def _names() -> dict[str, tuple[str, ...]]:
+    raw = resources.files("monitor.extract").joinpath("data", "documents.toml").read_text("utf-8")
+    table = tomllib.loads(raw)
+    table.pop("address", None)
+    return {kind: tuple(sorted({n.lower() for names in languages.values() for n in names}, key=len, reverse=True))
+            for kind, languages in table.items()}
+
+
+@cache
+def legal_address_words() -> tuple[str, ...]:
+    """Words of data/documents.toml [address]: an address holding one points to legal text."""
+    raw = resources.files("monitor.extract").joinpath("data", "documents.toml").read_text("utf-8")
+    return tuple(w.lower() for w in tomllib.loads(raw)["address"]["any"])
+
+
+_NUMBERING = re.compile(r"^(?:(?:part|section|teil|deel|partie|article|artikel|art\.)\s+)?"
+                        r"(?:(?:\d+(?:\.\d+)*|[ivxlc]{1,6}|[a-z])[.):]|\d+(?:\.\d+)*)\s*[-–—:]?\s*", re.I)
+
+
+def document_kind(heading: str) -> str | None:
+    """The kind of legal document a heading names ('privacy', 'cookies', 'terms', ...), or None."""
+    text = _NUMBERING.sub("", heading.strip()).lower()
+    if not text or len(text) > MAX_DOCUMENT_NAME:
+        return None
+    for kind, names in _names().items():
+        if any(text.startswith(name) for name in names):
+            return kind
+    return None
+
+
+def _unaccented(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+
+
+@cache
+def _unaccented_names() -> dict[str, tuple[str, ...]]:
+    return {kind: tuple(_unaccented(n) for n in names) for kind, names in _names().items()}
+
+
+def kinds_named(text: str) -> list[str]:
+    """The kinds of document whose names occur anywhere in `text` (a title, an address's words), accents
+    left out (addresses spell "confidentialite")."""
+    text = _unaccented(text)
+    return [kind for kind, names in _unaccented_names().items() if any(name in text for name in names)]
+
+
+def _address_words(part: str) -> str:
+    return re.sub(r"[-_/.+%]+", " ", unquote(part)).strip()
+
+
+def wanted_kind(present: Iterable[str], url: str | None, title: str, anchored: str | None) -> str:
+    """The kind of document the source is about, among those `present` on the page."""
+    present = set(present)
+    if anchored and (kind := document_kind(anchored)) in present:
+        return kind
+    parts = urlsplit(url or "")
+    fragment = [k for k in kinds_named(_address_words(parts.fragment)) if k in present]
+    if fragment:
+        return fragment[0]
+    named = [[k for k in kinds_named(text) if k in present] for text in (title, _address_words(parts.path))]
+    if any("privacy" in kinds for kinds in named):
+        return "privacy"
+    for kinds in named:
+        if kinds:
+            return kinds[0]
+    return "privacy"
+
+
+def document_section(blocks: Sequence[Block], url: str | None, title: str,
+                     anchored: str | None = None) -> list[Block]:
+    """The blocks of the one legal document the source is about, when the blocks hold several of them
+    as sections on one heading level; else the blocks unchanged. `anchored` is the text of the heading
+    the URL's fragment points to, if any."""
+    headings = [(i, b) for i, b in enumerate(blocks) if b.kind == "heading"]
+    for level in sorted({b.level for _, b in headings}):
+        at_level = [(i, b, document_kind(b.text)) for i, b in headings if b.level == level]
+        named = [(i, kind) for i, _, kind in at_level if kind is not None]
+        kinds = {kind for _, kind in named}
+        if len(kinds) < 2 or 2 * len(named) < len(at_level):
+            continue
+        wanted = wanted_kind(kinds, url, title, _anchored_section(blocks, anchored, level))
+        kept: list[Block] = []
+        for i, kind in named:
+            if kind == wanted:
+                end = next((j for j in range(i + 1, len(blocks)) if blocks[j].kind == "heading"
+                            and blocks[j].level <= level), len(blocks))
+                kept.extend(blocks[i:end])
+        return kept or list(blocks)
+    return list(blocks)
+
+
+def _anchored_section(blocks: Sequence[Block], anchored: str | None, level: int) -> str | None:
+    """The heading on `level` whose section holds the heading the URL's fragment points to."""
+    if anchored is None:
+        return None
+    current = None
+    for block in blocks:
+        if block.kind == "heading" and block.level <= level:
+            current = block.text
+        if block.kind == "heading" and block.text == anchored:
+            return current
+    return None
+
+
+def anchored_heading(content: etree._Element, fragment: str) -> etree._Element | None:
+    """The heading an URL fragment points to: the element with that id (or name), if it is a heading,
+    else its first heading, else the first heading after it."""
+    if not fragment:
+        return None
+    target = next((n for n in content.iter(etree.Element) if n.get("id") == fragment or n.get("name") == fragment),
+                  None)
+    if target is None:
+        return None
+    if target.tag in HEADING_LEVELS:
+        return target
+    inside = next((n for n in target.iterdescendants(*HEADING_LEVELS)), None)
+    if inside is not None:
+        return inside
+    return next((n for n in target.itersiblings() if n.tag in HEADING_LEVELS), None)
