@@ -37,7 +37,7 @@ __all__ = ["EXTRACTION_RULES", "ExtractionError", "decode_body", "extract_docume
 # body equal to the last good one under the same rules is not parsed again, and a previous version made
 # by other rules is re-derived from its raw body before it is compared (an upgrade never reports a change
 # that only the extractor made).
-EXTRACTION_RULES = "2026.12.1"
+EXTRACTION_RULES = "2026.12.2"
 
 
 def rules_version(select: Iterable[str] = (), remove: Iterable[str] = ()) -> str:

@@ -19,7 +19,6 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from urllib.parse import unquote, urlsplit
@@ -32,6 +31,8 @@ HEADING_LEVELS = {f"h{i}": i for i in range(1, 7)}
 NO_HEADING = 7
 #: The markup's choice stands when it holds at least this share of the page's own text.
 MIN_SHARE = 0.4
+#: ... and the page is not measured at all when its raw text (white space and links included) says so.
+CLEAR_SHARE = 0.8
 #: The descent goes into a child that holds at least this share of its parent's own text ...
 DESCEND_SHARE = 0.6
 #: ... unless a sibling outranking the child's headings comes before it or holds this share.
@@ -41,61 +42,76 @@ _NON_TEXT = frozenset({"nav", "script", "style", "template", "select", "option",
 _NAVIGATION_ROLES = frozenset({"navigation", "menubar", "menu", "search"})
 
 
-@dataclass(frozen=True, slots=True)
-class Measure:
-    """What one element holds: characters of text (white space left out of the count), of them the
-    characters inside links, and its highest heading (1-6; 7 for none)."""
-
-    chars: int
-    link_chars: int
-    top: int
-
-    @property
-    def own(self) -> int:
-        """Text outside links: what a document is made of (menus and link lists are mostly links)."""
-        return self.chars - self.link_chars
-
-    @property
-    def link_share(self) -> float:
-        return self.link_chars / self.chars if self.chars else 0.0
+#: What `measure` gives each element: (characters of text, white space left out of the count; of them
+#: the characters inside links; its highest heading, 1-6, or NO_HEADING). Plain tuples: the pass is hot.
+Measure = tuple[int, int, int]
+_NOTHING: Measure = (0, 0, NO_HEADING)
 
 
-def _length(text: str | None) -> int:
-    return len(text.strip()) if text else 0
+def own_chars(figure: Measure) -> int:
+    """Text outside links: what a document is made of (menus and link lists are mostly links)."""
+    return figure[0] - figure[1]
+
+
+def link_share(figure: Measure) -> float:
+    return figure[1] / figure[0] if figure[0] else 0.0
 
 
 def measure(root: etree._Element) -> dict[etree._Element, Measure]:
     """Every element under `root` (and `root`) with its Measure, in one pass, descendants first.
     Navigation (<nav>, role=navigation/menu/search) and controls count as no text."""
     figures: dict[etree._Element, Measure] = {}
+    known = figures.get
+    headings, non_text, navigation = HEADING_LEVELS, _NON_TEXT, _NAVIGATION_ROLES
     for node in reversed(list(root.iter(etree.Element))):
         name = node.tag
-        if name in _NON_TEXT or node.get("role") in _NAVIGATION_ROLES:
-            figures[node] = Measure(0, 0, NO_HEADING)
+        if name in non_text or node.get("role") in navigation:
+            figures[node] = _NOTHING
             continue
-        chars, links, top = _length(node.text), 0, HEADING_LEVELS.get(name, NO_HEADING)
+        text = node.text
+        chars = len(text.strip()) if text else 0
+        links, top = 0, headings.get(name, NO_HEADING)
         for child in node:
-            chars += _length(child.tail)
-            figure = figures.get(child)
+            tail = child.tail
+            if tail:
+                chars += len(tail.strip())
+            figure = known(child)
             if figure is not None:
-                chars += figure.chars
-                links += figure.link_chars
-                top = min(top, figure.top)
-        figures[node] = Measure(chars, chars if name == "a" else links, top)
+                chars += figure[0]
+                links += figure[1]
+                if figure[2] < top:
+                    top = figure[2]
+        figures[node] = (chars, chars if name == "a" else links, top)
     return figures
 
 
-_TEXT_LENGTH = etree.XPath("string-length(normalize-space(.))")
+_RAW_LENGTH = etree.XPath("string-length(.)")
+
+
+def _outside(chosen: etree._Element, top: etree._Element) -> int:
+    """The raw length of the text under `top` outside `chosen` (siblings of `chosen` and its ancestors)."""
+    total = 0
+    node = chosen
+    while node is not top:
+        parent = node.getparent()
+        if parent is None:
+            break
+        total += len(parent.text or "") + sum(int(_RAW_LENGTH(c)) + len(c.tail or "") for c in parent
+                                              if c is not node) + len(node.tail or "")
+        node = parent
+    return total
 
 
 def notice_element(root: etree._Element, chosen: etree._Element | None) -> etree._Element:
     """The element that holds the notice: `chosen` (the markup's own choice) when it holds the bulk of
     the page's text, else the element found by descending from <body>."""
     body = next(root.iter("body"), root)
-    if chosen is not None and _TEXT_LENGTH(chosen) >= MIN_SHARE * _TEXT_LENGTH(body):
-        return chosen  # the cheap test (all text, links included) settles the common case
+    if chosen is not None:
+        inside = _RAW_LENGTH(chosen)
+        if inside >= CLEAR_SHARE * (inside + _outside(chosen, body)):
+            return chosen  # the cheap test (raw text, links and white space included) settles most pages
     figures = measure(body)
-    if chosen is not None and figures[chosen].own >= MIN_SHARE * figures[body].own:
+    if chosen is not None and own_chars(figures[chosen]) >= MIN_SHARE * own_chars(figures[body]):
         return chosen
     return descend(body, figures)
 
@@ -105,18 +121,18 @@ def descend(node: etree._Element, figures: dict[etree._Element, Measure]) -> etr
     it and no sibling with a heading of the child's rank or higher comes before it or holds
     SIBLING_SHARE of the text (the notice's title and introduction stay with it)."""
     while True:
-        children = [c for c in node.iterchildren(etree.Element) if figures[c].own > 0]
+        children = [c for c in node.iterchildren(etree.Element) if own_chars(figures[c]) > 0]
         if not children:
             return node
-        best = max(children, key=lambda c: figures[c].own)
-        total, top = figures[node].own, figures[best].top
-        if figures[best].own < DESCEND_SHARE * total:
+        best = max(children, key=lambda c: own_chars(figures[c]))
+        total, top = own_chars(figures[node]), figures[best][2]
+        if own_chars(figures[best]) < DESCEND_SHARE * total:
             return node
         before = True
         for child in children:
             if child is best:
                 before = False
-            elif figures[child].top <= top and (before or figures[child].own >= SIBLING_SHARE * total):
+            elif figures[child][2] <= top and (before or own_chars(figures[child]) >= SIBLING_SHARE * total):
                 return node
         node = best
 
