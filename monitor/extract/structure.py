@@ -145,8 +145,18 @@ def _names() -> dict[str, tuple[str, ...]]:
     raw = resources.files("monitor.extract").joinpath("data", "documents.toml").read_text("utf-8")
     table = tomllib.loads(raw)
     table.pop("address", None)
-    return {kind: tuple(sorted({n.lower() for names in languages.values() for n in names}, key=len, reverse=True))
+    return {kind: tuple(sorted({n.lower() for language, names in languages.items() if language != "address"
+                                for n in names}, key=len, reverse=True))
             for kind, languages in table.items()}
+
+
+@cache
+def _address_names() -> dict[str, tuple[str, ...]]:
+    """Per kind, its names without accents and its address words (slugs in fragments and paths)."""
+    raw = resources.files("monitor.extract").joinpath("data", "documents.toml").read_text("utf-8")
+    table = tomllib.loads(raw)
+    return {kind: (*_unaccented_names()[kind], *(w.lower() for w in table[kind].get("address", ())))
+            for kind in _names()}
 
 
 @cache
@@ -187,8 +197,11 @@ def kinds_named(text: str) -> list[str]:
     return [kind for kind, names in _unaccented_names().items() if any(name in text for name in names)]
 
 
-def _address_words(part: str) -> str:
-    return re.sub(r"[-_/.+%]+", " ", unquote(part)).strip()
+def kinds_in_address(part: str) -> list[str]:
+    """The kinds of document an address's path or fragment names, by their names or address words."""
+    text = _unaccented(unquote(part))
+    spaced = re.sub(r"[-_/.+%]+", " ", text)
+    return [kind for kind, words in _address_names().items() if any(w in text or w in spaced for w in words)]
 
 
 def wanted_kind(present: Iterable[str], url: str | None, title: str, anchored: str | None) -> str:
@@ -197,10 +210,10 @@ def wanted_kind(present: Iterable[str], url: str | None, title: str, anchored: s
     if anchored and (kind := document_kind(anchored)) in present:
         return kind
     parts = urlsplit(url or "")
-    fragment = [k for k in kinds_named(_address_words(parts.fragment)) if k in present]
+    fragment = [k for k in kinds_in_address(parts.fragment) if k in present]
     if fragment:
-        return fragment[0]
-    named = [[k for k in kinds_named(text) if k in present] for text in (title, _address_words(parts.path))]
+        return "privacy" if "privacy" in fragment else fragment[0]
+    named = [[k for k in kinds_named(title) if k in present], [k for k in kinds_in_address(parts.path) if k in present]]
     if any("privacy" in kinds for kinds in named):
         return "privacy"
     for kinds in named:
