@@ -83,6 +83,17 @@ def test_main_stands_when_it_holds_the_bulk_of_the_text():
     assert notice_element(root, main) is main
 
 
+def test_main_stands_when_no_longer_document_stands_elsewhere():
+    """A short notice in <main> and as much text spread over small blocks outside it: nothing outside is
+    a document twice as long, so <main> stays."""
+    rng = random.Random(2)
+    markup, _ = notice(rng, sections=2)
+    spread = "".join(f"<div><p>{words(rng, 25)}</p></div>" for _ in range(6))
+    root = parse_html(f"<html><body><main>{markup}</main>{spread}</body></html>")
+    main = root.xpath("//main")[0]
+    assert notice_element(root, main) is main
+
+
 def test_the_descent_keeps_the_title_and_introduction_standing_before_the_sections():
     rng = random.Random(3)
     sections = "".join(f"<h2>{words(rng, 3)}</h2><p>{words(rng, 60)}</p>" for _ in range(5))
@@ -134,6 +145,11 @@ def test_a_page_of_several_legal_documents_is_cut_to_the_privacy_notice_by_defau
 ])
 def test_the_source_names_the_document_by_fragment_address_or_title(url, title, anchored, wanted):
     assert kept_sections(document_section(outline(DOCUMENTS), url, title, anchored)) == {wanted}
+
+
+def test_a_title_naming_privacy_and_cookies_keeps_both_documents():
+    got = document_section(outline(DOCUMENTS), "https://x.org/legal", "Privacy and Cookie Policy | X")
+    assert kept_sections(got) == {"Privacy Policy", "Cookie Policy"}
 
 
 def test_a_notice_with_one_section_named_like_a_document_is_not_cut():
@@ -229,6 +245,14 @@ def test_a_short_live_region_is_left_out_one_holding_headings_stays(attributes):
                             f"<div {attributes}><h3>{words(rng, 2)}</h3><p>{panel}</p></div>", rng)
     text = texts(html)
     assert message not in text and panel in text and all(p in text for p in paragraphs)
+
+
+def test_a_live_region_a_control_points_to_is_notice_text():
+    rng = random.Random(16)
+    answer = words(rng, 12)
+    html, _ = page(f'<button aria-controls="a1" aria-expanded="false">q</button>'
+                   f'<div id="a1" aria-live="polite"><p>{answer}</p></div>', rng)
+    assert answer in texts(html)
 
 
 def test_links_before_the_title_are_left_out_a_plain_line_before_it_stays():

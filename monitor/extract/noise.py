@@ -382,18 +382,23 @@ MAX_ANNOUNCEMENT_CHARS = 400
 def drop_announcements(tree: Tree) -> None:
     """Site announcements and status messages (role=alert/status/marquee/log/timer, aria-live regions)
     inside the content are not notice text: such an element without headings and of at most
-    MAX_ANNOUNCEMENT_CHARS characters is removed."""
-    for node in _ROLES_OR_LIVE(tree.root):
-        if (node.get("role") in _LIVE_ROLES or node.get("aria-live") in ("polite", "assertive")) \
-                and node is not tree.root and node not in tree.gone and _heading_count(node) == 0 \
-                and _TEXT_LENGTH(node) <= MAX_ANNOUNCEMENT_CHARS:
+    MAX_ANNOUNCEMENT_CHARS characters is removed, unless a control points to it (an accordion's panel
+    that announces itself is notice text)."""
+    live = [n for n in _ROLES_OR_LIVE(tree.root)
+            if n.get("role") in _LIVE_ROLES or n.get("aria-live") in ("polite", "assertive")]
+    if not live:
+        return
+    referenced = _referenced_ids(tree)
+    for node in live:
+        if node is not tree.root and node not in tree.gone and node.get("id") not in referenced \
+                and _heading_count(node) == 0 and _TEXT_LENGTH(node) <= MAX_ANNOUNCEMENT_CHARS:
             tree.decompose(node)
 
 
 @rule("links-before-the-title", "content")
 def drop_links_before_the_title(tree: Tree) -> None:
-    """What stands before the notice's first heading and is mostly link text (a promotion strip, a
-    'back to overview' link, breadcrumbs without a class) is not notice text. Text without links
+    """What stands before the notice's first heading and is mostly (MIN_LINK_SHARE) link text (a
+    promotion strip, a 'back to overview' link, breadcrumbs without a class) is not notice text. Text without links
     there (a 'last updated' line, an introduction) stays."""
     root = tree.root
     first = next(root.iterdescendants(*HEADINGS), None)
@@ -409,7 +414,7 @@ def drop_links_before_the_title(tree: Tree) -> None:
     for node in before:
         chars = _TEXT_LENGTH(node)
         links = sum(_TEXT_LENGTH(a) for a in node.iter("a"))
-        if chars and links >= 0.5 * chars and node not in tree.gone:
+        if chars and links >= MIN_LINK_SHARE * chars and node not in tree.gone:
             tree.decompose(node)
 
 
@@ -492,6 +497,18 @@ def drop_form_controls(tree: Tree) -> None:
             tree.decompose(button)
 
 
+def _referenced_ids(tree: Tree) -> set[str]:
+    """The ids that controls point to (aria-controls, data-target, data-bs-target, href="#id")."""
+    referenced: set[str] = set()
+    for node in tree.tags():
+        attrib = node.attrib
+        for attr in ("aria-controls", "data-target", "data-bs-target", "href"):
+            value = attrib.get(attr)
+            if value is not None:
+                referenced.update(v.lstrip("#") for v in value.split() if v)
+    return referenced
+
+
 _PANEL_CONTENT = ("p", "li", "table", "dl", "h1", "h2", "h3", "h4", "h5", "h6")
 
 
@@ -500,16 +517,8 @@ def drop_aria_hidden_decoration(tree: Tree) -> None:
     """Elements with aria-hidden="true" are decoration (icons, arrows) and are removed, unless they are a
     collapsed panel: referenced by a control (aria-controls, href="#id", data-target), a tab panel or
     region, or holding block content. Hidden-until-clicked text is notice text."""
-    referenced: set[str] = set()
-    hidden = []
-    for node in tree.tags():
-        attrib = node.attrib
-        for attr in ("aria-controls", "data-target", "data-bs-target", "href"):
-            value = attrib.get(attr)
-            if value is not None:
-                referenced.update(v.lstrip("#") for v in value.split() if v)
-        if attrib.get("aria-hidden") == "true":
-            hidden.append(node)
+    referenced = _referenced_ids(tree)
+    hidden = [node for node in tree.tags() if node.get("aria-hidden") == "true"]
     for node in hidden:
         if node in tree.gone:
             continue

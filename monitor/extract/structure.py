@@ -10,7 +10,7 @@ child that holds most of the text, as long as that child holds most of it and th
 heading that outranks the child's own. `document_section` reads the heading outline of the extracted
 blocks: at the highest level where most headings name legal documents of two or more kinds (names per
 language in data/documents.toml), only the one the source is about is kept (named by the URL's fragment,
-else privacy when the title or address names it, else the title's or address's kind, else privacy).
+else the kinds the title and path name, privacy first, else privacy).
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ NO_HEADING = 7
 MIN_SHARE = 0.4
 #: ... and the page is not measured at all when its raw text (white space and links included) says so.
 CLEAR_SHARE = 0.8
+#: ... or when no text LONGER times its own stands elsewhere (a long document, not spread-out chrome).
+LONGER = 2
 #: The descent goes into a child that holds at least this share of its parent's own text ...
 DESCEND_SHARE = 0.6
 #: ... unless a sibling outranking the child's headings comes before it or holds this share.
@@ -111,9 +113,15 @@ def notice_element(root: etree._Element, chosen: etree._Element | None) -> etree
         if inside >= CLEAR_SHARE * (inside + _outside(chosen, body)):
             return chosen  # the cheap test (raw text, links and white space included) settles most pages
     figures = measure(body)
-    if chosen is not None and own_chars(figures[chosen]) >= MIN_SHARE * own_chars(figures[body]):
+    if chosen is None:
+        return descend(body, figures)
+    mine = own_chars(figures[chosen])
+    if mine >= MIN_SHARE * own_chars(figures[body]):
         return chosen
-    return descend(body, figures)
+    found = descend(body, figures)
+    around = found is not chosen and any(a is found for a in chosen.iterancestors())
+    elsewhere = own_chars(figures[found]) - (mine if around else 0)
+    return found if found is not chosen and elsewhere >= LONGER * mine else chosen
 
 
 def descend(node: etree._Element, figures: dict[etree._Element, Measure]) -> etree._Element:
@@ -204,22 +212,20 @@ def kinds_in_address(part: str) -> list[str]:
     return [kind for kind, words in _address_names().items() if any(w in text or w in spaced for w in words)]
 
 
-def wanted_kind(present: Iterable[str], url: str | None, title: str, anchored: str | None) -> str:
-    """The kind of document the source is about, among those `present` on the page."""
+def wanted_kinds(present: Iterable[str], url: str | None, title: str, anchored: str | None) -> set[str]:
+    """The kinds of document the source is about, among those `present` on the page: the one the URL's
+    fragment points to or names, else those its title and path name (privacy, with a cookie policy if
+    named too, wins over others), else privacy."""
     present = set(present)
     if anchored and (kind := document_kind(anchored)) in present:
-        return kind
+        return {kind}
     parts = urlsplit(url or "")
-    fragment = [k for k in kinds_in_address(parts.fragment) if k in present]
-    if fragment:
-        return "privacy" if "privacy" in fragment else fragment[0]
-    named = [[k for k in kinds_named(title) if k in present], [k for k in kinds_in_address(parts.path) if k in present]]
-    if any("privacy" in kinds for kinds in named):
-        return "privacy"
-    for kinds in named:
-        if kinds:
-            return kinds[0]
-    return "privacy"
+    named = {k for k in kinds_in_address(parts.fragment) if k in present}
+    if not named:
+        named = {k for k in (*kinds_named(title), *kinds_in_address(parts.path)) if k in present}
+    if "privacy" in named:  # a "privacy and cookie policy" is about both; "terms and privacy" about privacy
+        return named & {"privacy", "cookies"}
+    return named or {"privacy"}
 
 
 def document_section(blocks: Sequence[Block], url: str | None, title: str,
@@ -234,10 +240,10 @@ def document_section(blocks: Sequence[Block], url: str | None, title: str,
         kinds = {kind for _, kind in named}
         if len(kinds) < 2 or 2 * len(named) < len(at_level):
             continue
-        wanted = wanted_kind(kinds, url, title, _anchored_section(blocks, anchored, level))
+        wanted = wanted_kinds(kinds, url, title, _anchored_section(blocks, anchored, level))
         kept: list[Block] = []
         for i, kind in named:
-            if kind == wanted:
+            if kind in wanted:
                 end = next((j for j in range(i + 1, len(blocks)) if blocks[j].kind == "heading"
                             and blocks[j].level <= level), len(blocks))
                 kept.extend(blocks[i:end])
