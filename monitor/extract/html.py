@@ -1,13 +1,16 @@
 """Raw body → Document: the notice's text as ordered blocks, page chrome and noise left out.
 
-HTML is parsed with lxml (monitor/htmltree.py). The `page` noise rules run on the whole page (scripts,
-consent banners, obfuscated e-mail), the notice element is chosen (`select` selectors win, then
-<main>, [role=main], the largest <article>, else <body>), the `content` rules clean it (navigation,
-form controls, decoration), and the tree is walked in order: headings set the heading path;
-paragraphs, list items, table rows and definitions become blocks; a <br> ends a block like a new
-<p> does. Link targets that are content (mailto:, tel:, other pages) are carried into the text as
-Markdown links, so a changed address is a changed clause. PDFs go to monitor/pdf.py; plain text is
-split on blank lines. The noise rules themselves live in monitor/normalize.py.
+HTML is parsed with lxml (monitor/extract/tree.py). The `page` noise rules run on the whole page
+(scripts, consent banners, obfuscated e-mail), the notice element is chosen (`select` selectors win;
+else <main>, [role=main] or the largest <article> when it holds the bulk of the page's text, else the
+element the page's structure shows: monitor/extract/structure.py), the `content` rules clean it
+(navigation, chrome inside the content, form controls, decoration), and the tree is walked in order:
+headings set the heading path; paragraphs, list items, table rows and definitions become blocks; a
+<br> ends a block like a new <p> does. Link targets that are content (mailto:, tel:, other pages) are
+carried into the text as Markdown links, so a changed address is a changed clause. A page of several
+legal documents is then cut to the one the source is about (not when `select` pins the content). PDFs
+go to monitor/extract/pdf.py; plain text is split on blank lines. The noise rules themselves live in
+monitor/extract/noise.py.
 """
 
 from __future__ import annotations

@@ -326,9 +326,9 @@ def drop_consent_panels(tree: Tree) -> None:
     """Consent managers' purpose and partner lists rendered in the page (a privacy centre with a switch
     per purpose or vendor) are not notice text. Toggles are check boxes, radio buttons, role=switch /
     checkbox / radio and aria-checked; the outermost element holding two or more of them whose text
-    outside its children with toggles is at most PANEL_CHARS (a title, an introduction) is removed,
-    with a heading that titles only it, unless it holds the notice's title (the first heading of the
-    highest rank)."""
+    outside its children with toggles is at most PANEL_CHARS (400) characters (a title, an
+    introduction) is removed, with a heading that titles only it, unless it holds the notice's title
+    (the first heading of the highest rank)."""
     root = tree.root
     toggles = [t for t in _TOGGLE_CANDIDATES(root) if _is_toggle(t) and t not in tree.gone]
     if len(toggles) < 2:
@@ -357,7 +357,7 @@ MAX_SIGN_UP_CHARS = 500
 @rule("sign-up-forms", "content")
 def drop_sign_up_forms(tree: Tree) -> None:
     """A short block around an e-mail field (a newsletter sign-up, a 'stay informed' box, a contact form)
-    is not notice text: the outermost element around the field that holds at most MAX_SIGN_UP_CHARS
+    is not notice text: the outermost element around the field that holds at most MAX_SIGN_UP_CHARS (500)
     characters and at most one heading is removed. A notice is never that short; a page wrapped in one
     <form> keeps its text."""
     root = tree.root
@@ -382,7 +382,7 @@ MAX_ANNOUNCEMENT_CHARS = 400
 def drop_announcements(tree: Tree) -> None:
     """Site announcements and status messages (role=alert/status/marquee/log/timer, aria-live regions)
     inside the content are not notice text: such an element without headings and of at most
-    MAX_ANNOUNCEMENT_CHARS characters is removed, unless a control points to it (an accordion's panel
+    MAX_ANNOUNCEMENT_CHARS (400) characters is removed, unless a control points to it (an accordion's panel
     that announces itself is notice text)."""
     live = [n for n in _ROLES_OR_LIVE(tree.root)
             if n.get("role") in _LIVE_ROLES or n.get("aria-live") in ("polite", "assertive")]
@@ -397,7 +397,7 @@ def drop_announcements(tree: Tree) -> None:
 
 @rule("links-before-the-title", "content")
 def drop_links_before_the_title(tree: Tree) -> None:
-    """What stands before the notice's first heading and is mostly (MIN_LINK_SHARE) link text (a
+    """What stands before the notice's first heading and is mostly (MIN_LINK_SHARE, 80%) link text (a
     promotion strip, a 'back to overview' link, breadcrumbs without a class) is not notice text. Text without links
     there (a 'last updated' line, an introduction) stays."""
     root = tree.root
@@ -450,9 +450,9 @@ def _pages_linked(node: etree._Element, url: str | None) -> tuple[int, int, int]
 @rule("link-lists", "content")
 def drop_link_lists(tree: Tree) -> None:
     """Lists of links to other pages inside the content are not notice text: a block (list, box,
-    section) whose text is mostly (MIN_LINK_SHARE) link text is removed, with a heading that titles only
-    it, when it links MIN_OTHER_PAGES or more pages of the same site (related articles, 'see also',
-    'read more') or MIN_PEOPLE or more pages elsewhere that are not legal text (a hall of fame, a
+    section) whose text is mostly (MIN_LINK_SHARE, 80%) link text is removed, with a heading that titles only
+    it, when it links MIN_OTHER_PAGES (3) or more pages of the same site (related articles, 'see also',
+    'read more') or MIN_PEOPLE (8) or more pages elsewhere that are not legal text (a hall of fame, a
     customer list). A notice's list of recipients or sub-processors linking their privacy policies
     stays, and so does a paragraph with links."""
     root = tree.root
