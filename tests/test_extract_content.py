@@ -327,3 +327,16 @@ def test_content_fixtures_hold_their_chrome_and_notice_phrases(name):
         assert all(p in page_text for p in case["drop"]), case["file"]
         in_main += any(p in main_text for p in case["drop"])
     assert in_main >= len(cases) * 2 // 3
+
+
+def test_many_links_and_toggles_nested_deep_cost_time_in_proportion_to_the_page():
+    import time
+
+    rng = random.Random(17)
+    markup, paragraphs = notice(rng)
+    rows = "".join(f'<li><a href="/p{i}">x{i}</a><input type="checkbox"></li>' for i in range(3000))
+    html = f"<html><body><main>{'<div>' * 400}{markup}<ul>{rows}</ul>{'</div>' * 400}</main></body></html>"
+    started = time.perf_counter()
+    text = texts(html)
+    assert time.perf_counter() - started < 2.0
+    assert all(p in text for p in paragraphs) and "/p1" not in text

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from itertools import islice
 from urllib.parse import parse_qsl, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
@@ -318,6 +319,9 @@ def _is_toggle(node: etree._Element) -> bool:
     if node.tag == "input" and (node.get("type") or "").lower() in ("checkbox", "radio"):
         return True
     return node.get("role") in _TOGGLE_ROLES or "aria-checked" in node.attrib
+#: How many levels above a toggle or a link its panel or list may stand (a label in a row in a fieldset in a
+#: panel in a box): it bounds the work on a page of many controls nested deep.
+NEAR = 8
 PANEL_CHARS = 400  # what a panel holds beside its toggles' blocks: its title, introduction and buttons
 
 
@@ -335,7 +339,7 @@ def drop_consent_panels(tree: Tree) -> None:
         return
     counts: dict[etree._Element, int] = {}
     for toggle in toggles:
-        for ancestor in toggle.iterancestors():
+        for ancestor in islice(toggle.iterancestors(), NEAR):
             if ancestor is root:
                 break
             counts[ancestor] = counts.get(ancestor, 0) + 1
@@ -461,7 +465,7 @@ def drop_link_lists(tree: Tree) -> None:
     for anchor in root.iterdescendants("a"):
         if anchor.get("href"):
             chars = _TEXT_LENGTH(anchor)
-            for ancestor in anchor.iterancestors():
+            for ancestor in islice(anchor.iterancestors(), NEAR):
                 if ancestor is root:
                     break
                 links[ancestor] = links.get(ancestor, 0) + 1
