@@ -165,6 +165,17 @@ def test_document_names_ignore_numbering_and_sentences():
     assert document_kind("Privacy " + "and more words " * 10) is None
 
 
+@pytest.mark.parametrize("wrapper", ["main", "div"])
+def test_sibling_articles_of_several_documents_give_the_one_the_source_is_about(wrapper):
+    rng = random.Random(18)
+    bodies = {name: words(rng, 60 if name.startswith("Terms") else 20) for name in DOCUMENTS}
+    articles = "".join(f"<article><h1>{name}</h1><p>{bodies[name]}</p></article>" for name in DOCUMENTS)
+    html = f"<html><body><{wrapper}>{articles}</{wrapper}></body></html>"
+    text = texts(html, url="https://x.org/legal#cookie-policy")
+    assert bodies["Cookie Policy"] in text and bodies["Terms of Service"] not in text
+    assert bodies["Privacy Policy"] in texts(html, url="https://x.org/legal") != text
+
+
 def test_select_pins_one_document_of_several():
     sections = "".join(f"<section id='s{i}'><h2>{name}</h2><p>text of {name}</p></section>"
                        for i, name in enumerate(DOCUMENTS))

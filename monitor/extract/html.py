@@ -29,7 +29,7 @@ from monitor.core import Block, Document
 from monitor.extract.bodytext import ExtractionError, check_text_body, decode_body, extraction_failure
 from monitor.extract.noise import link_target, normalise_text, rules_of
 from monitor.extract.pdf import extract_pdf
-from monitor.extract.structure import anchored_heading, document_section, notice_element
+from monitor.extract.structure import anchored_heading, document_kind, document_section, notice_element
 from monitor.extract.tree import Tree, items, parse_html, stripped_text, text_of
 
 __all__ = ["EXTRACTION_RULES", "ExtractionError", "decode_body", "extract_document", "extract_html",
@@ -100,9 +100,22 @@ def _marked_content(root: etree._Element) -> etree._Element | None:
         if candidate is not None:
             return candidate
     articles = list(root.iter("article"))
+    if len(articles) > 1 and len({a.getparent() for a in articles}) == 1 and len(_kinds_titled(articles)) > 1:
+        return articles[0].getparent()  # sibling legal documents: document_section picks the source's one
     if articles:
         return max(articles, key=lambda a: len(stripped_text(a)))
     return None
+
+
+def _kinds_titled(articles: list[etree._Element]) -> set[str]:
+    """The kinds of legal document the articles' first headings name."""
+    kinds = set()
+    for article in articles:
+        heading = next(article.iterdescendants(*HEADINGS), None)
+        kind = document_kind(stripped_text(heading)) if heading is not None else None
+        if kind is not None:
+            kinds.add(kind)
+    return kinds
 
 
 @cache
