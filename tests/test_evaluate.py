@@ -52,11 +52,27 @@ def test_whole_page_sets_are_scored_apart_and_meet_the_targets():
         assert len(score.dates) >= 13 and score.refetches >= 8 and score.edits >= 4
 
 
+def test_whole_page_content_choice_meets_the_targets_on_tuning_and_held_out_pages():
+    """Issue 13 points 3-4: the notice chosen (not a block near it, not another legal document of the
+    page) and chrome inside it left out, on both sets; held-out pages were written before any rule."""
+    scores = {s.name: s for s in evaluate_pages(DEFAULT_FIXTURES / "pages")}
+    for name in ("tuning", "heldout"):
+        score = scores[name]
+        assert score.content_pages >= 12 and score.chrome_phrases >= 30 and score.notice_phrases >= 45
+        assert score.wrong_choices == [], score.details()
+        assert score.notice_lost == [], score.details()
+        assert score.chrome_kept == [], score.details()
+
+
 def test_evaluate_command_prints_tuning_and_held_out_apart():
     result = run_cli(None, "evaluate", "--seed", "cetit")
     lines = result.stdout.splitlines()
     assert any(line.startswith("tuning: false alarms 0 of ") for line in lines)
     assert any(line.startswith("heldout: false alarms 0 of ") for line in lines)
+    for name in ("tuning", "heldout"):
+        line = next(line for line in lines if line.startswith(f"{name}: "))
+        assert "content: wrong choices 0 of 12 pages, chrome kept 0 of " in line
+        assert "notice text lost 0 of " in line
 
 
 def test_rules_command_lists_every_rule():

@@ -30,10 +30,11 @@ from monitor.core import Document
 from monitor.dates import find_notice_date
 from monitor.devtools.evaluate import Noise
 from monitor.diff import Site, learn, masked_sha256, merge
-from monitor.extract import extract_document
+from monitor.extract import comparison_text, extract_document
 
 SETS = ("tuning", "heldout")
 DEFAULT_FETCHED = dt.date(2026, 12, 1)
+DEFAULT_URL = "https://www.example.org/privacy"
 MENU = ("Home", "Products", "About us", "Contact")
 
 
@@ -49,6 +50,12 @@ class SetScore:
     dates: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: {"right": 0, "wrong": 0,
                                                                                            "missed": 0}))
     date_failures: list[str] = field(default_factory=list)
+    content_pages: int = 0
+    wrong_choices: list[str] = field(default_factory=list)
+    chrome_phrases: int = 0
+    chrome_kept: list[str] = field(default_factory=list)
+    notice_phrases: int = 0
+    notice_lost: list[str] = field(default_factory=list)
 
     def date_total(self, key: str) -> int:
         return sum(row[key] for row in self.dates.values())
@@ -59,11 +66,15 @@ class SetScore:
         return (f"{self.name}: false alarms {len(self.false_alarms)} of {self.refetches} re-fetches; "
                 f"misses {len(self.misses)} of {self.edits} edits; dates right {self.date_total('right')}, "
                 f"wrong {self.date_total('wrong')}, missed {self.date_total('missed')} "
-                f"(right/wrong/missed: {per_language})")
+                f"(right/wrong/missed: {per_language}); content: wrong choices {len(self.wrong_choices)} of "
+                f"{self.content_pages} pages, chrome kept {len(self.chrome_kept)} of {self.chrome_phrases} phrases, "
+                f"notice text lost {len(self.notice_lost)} of {self.notice_phrases} phrases")
 
     def details(self) -> list[str]:
         return ([f"  false alarm: {x}" for x in self.false_alarms] + [f"  missed change: {x}" for x in self.misses]
-                + [f"  date: {x}" for x in self.date_failures])
+                + [f"  date: {x}" for x in self.date_failures] + [f"  wrong content: {x}" for x in self.wrong_choices]
+                + [f"  chrome kept: {x}" for x in self.chrome_kept]
+                + [f"  notice text lost: {x}" for x in self.notice_lost])
 
 
 class PageSet:
@@ -85,7 +96,7 @@ class PageSet:
 
     def document(self, case: dict, request: int, *, edited: bool = False) -> Document:
         return extract_document(self.render(case, request, edited=edited), "text/html; charset=utf-8",
-                                language=case.get("configured"), url="https://www.example.org/privacy")
+                                language=case.get("configured"), url=case.get("url", DEFAULT_URL))
 
 
 def judge_refetch(version: Document, fetches: list[Document], sites: list[Site]) -> tuple[bool, list[Site]]:
@@ -105,6 +116,8 @@ def score_set(pages: PageSet) -> SetScore:
         language = case["lang"].split("-")[0].lower()
         if case["kind"] == "date":
             _score_date(pages, case, language, score)
+        elif case["kind"] == "content":
+            _score_content(pages, case, score)
         elif case["kind"] == "volatile":
             version = pages.document(case, 0)
             sites: list[Site] = []
@@ -138,6 +151,22 @@ def _score_date(pages: PageSet, case: dict, language: str, score: SetScore) -> N
     row[outcome] += 1
     if outcome != "right":
         score.date_failures.append(f"{case['file']}: expected {expect} {case.get('precision', '')}, got {got}")
+
+
+def _score_content(pages: PageSet, case: dict, score: SetScore) -> None:
+    document = pages.document(case, 0)
+    text = comparison_text("\n".join(block.text for block in document.blocks))
+    kept = [p for p in case["keep"] if comparison_text(p) in text]
+    lost = [p for p in case["keep"] if p not in kept]
+    chrome = [p for p in case.get("drop", []) if comparison_text(p) in text]
+    score.content_pages += 1
+    score.notice_phrases += len(case["keep"])
+    score.chrome_phrases += len(case.get("drop", []))
+    if len(kept) * 2 < len(case["keep"]):
+        score.wrong_choices.append(f"{case['file']} ({case.get('class', '')}): kept {len(kept)} of "
+                                   f"{len(case['keep'])} notice phrases, starts {text[:70]!r}")
+    score.notice_lost.extend(f"{case['file']}: {p!r}" for p in lost)
+    score.chrome_kept.extend(f"{case['file']}: {p!r}" for p in chrome)
 
 
 def evaluate_pages(root: Path, sets: tuple[str, ...] = SETS) -> list[SetScore]:

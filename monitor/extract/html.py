@@ -1,13 +1,16 @@
 """Raw body → Document: the notice's text as ordered blocks, page chrome and noise left out.
 
-HTML is parsed with lxml (monitor/htmltree.py). The `page` noise rules run on the whole page (scripts,
-consent banners, obfuscated e-mail), the notice element is chosen (`select` selectors win, then
-<main>, [role=main], the largest <article>, else <body>), the `content` rules clean it (navigation,
-form controls, decoration), and the tree is walked in order: headings set the heading path;
-paragraphs, list items, table rows and definitions become blocks; a <br> ends a block like a new
-<p> does. Link targets that are content (mailto:, tel:, other pages) are carried into the text as
-Markdown links, so a changed address is a changed clause. PDFs go to monitor/pdf.py; plain text is
-split on blank lines. The noise rules themselves live in monitor/normalize.py.
+HTML is parsed with lxml (monitor/extract/tree.py). The `page` noise rules run on the whole page
+(scripts, consent banners, obfuscated e-mail), the notice element is chosen (`select` selectors win;
+else <main>, [role=main] or the largest <article> when it holds the bulk of the page's text, else the
+element the page's structure shows: monitor/extract/structure.py), the `content` rules clean it
+(navigation, chrome inside the content, form controls, decoration), and the tree is walked in order:
+headings set the heading path; paragraphs, list items, table rows and definitions become blocks; a
+<br> ends a block like a new <p> does. Link targets that are content (mailto:, tel:, other pages) are
+carried into the text as Markdown links, so a changed address is a changed clause. A page of several
+legal documents is then cut to the one the source is about (not when `select` pins the content). PDFs
+go to monitor/extract/pdf.py; plain text is split on blank lines. The noise rules themselves live in
+monitor/extract/noise.py.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from functools import cache
+from urllib.parse import urlsplit
 
 from lxml import etree
 from lxml.cssselect import CSSSelector
@@ -25,6 +29,7 @@ from monitor.core import Block, Document
 from monitor.extract.bodytext import ExtractionError, check_text_body, decode_body, extraction_failure
 from monitor.extract.noise import link_target, normalise_text, rules_of
 from monitor.extract.pdf import extract_pdf
+from monitor.extract.structure import anchored_heading, document_kind, document_section, notice_element
 from monitor.extract.tree import Tree, items, parse_html, stripped_text, text_of
 
 __all__ = ["EXTRACTION_RULES", "ExtractionError", "decode_body", "extract_document", "extract_html",
@@ -35,7 +40,7 @@ __all__ = ["EXTRACTION_RULES", "ExtractionError", "decode_body", "extract_docume
 # body equal to the last good one under the same rules is not parsed again, and a previous version made
 # by other rules is re-derived from its raw body before it is compared (an upgrade never reports a change
 # that only the extractor made).
-EXTRACTION_RULES = "2026.12.1"
+EXTRACTION_RULES = "2026.12.2"
 
 
 def rules_version(select: Iterable[str] = (), remove: Iterable[str] = ()) -> str:
@@ -77,20 +82,40 @@ def extract_plain_text(text: str, *, language: str | None = None) -> Document:
 
 
 def _main_content(tree: Tree, select: list[str]) -> list[etree._Element]:
+    """The `select` selectors' elements, else the element that holds the notice (monitor/extract/structure.py):
+    the markup's own choice (<main>, [role=main], the largest <article>) when it holds the bulk of the
+    page's text, else the one the page's structure shows."""
     root = tree.root
     selected: list[etree._Element] = []
     for selector in select:
         selected.extend(_selector(selector)(root))
     if selected:
         return selected
+    return [notice_element(root, _marked_content(root))]
+
+
+def _marked_content(root: etree._Element) -> etree._Element | None:
     for candidate in (next(root.iter("main"), None), next((n for n in root.iter(etree.Element)
                                                           if n.get("role") == "main"), None)):
         if candidate is not None:
-            return [candidate]
+            return candidate
     articles = list(root.iter("article"))
+    if len(articles) > 1 and len({a.getparent() for a in articles}) == 1 and len(_kinds_titled(articles)) > 1:
+        return articles[0].getparent()  # sibling legal documents: document_section picks the source's one
     if articles:
-        return [max(articles, key=lambda a: len(stripped_text(a)))]
-    return [next(root.iter("body"), root)]
+        return max(articles, key=lambda a: len(stripped_text(a)))
+    return None
+
+
+def _kinds_titled(articles: list[etree._Element]) -> set[str]:
+    """The kinds of legal document the articles' first headings name."""
+    kinds = set()
+    for article in articles:
+        heading = next(article.iterdescendants(*HEADINGS), None)
+        kind = document_kind(stripped_text(heading)) if heading is not None else None
+        if kind is not None:
+            kinds.add(kind)
+    return kinds
 
 
 @cache
@@ -246,20 +271,27 @@ def extract_html(html: str, *, select: Iterable[str] = (), remove: Iterable[str]
     title = normalise_text(text_of(title_tag)) if title_tag is not None else ""
     lang_attribute = root.get("lang") if root.tag == "html" else None
     page_language = language or lang_attribute
-    tree = Tree(root)
+    tree = Tree(root, url=url)
     for page_rule in rules_of("page"):
         page_rule.func(tree)
     for selector in remove:
         for node in _selector(selector)(root):
             tree.decompose(node)
     walker = _Walker(url)
-    for content in _main_content(tree, list(select)):
+    select = list(select)
+    fragment = urlsplit(url).fragment if url else ""
+    anchored: str | None = None
+    for content in _main_content(tree, select):
         if content in tree.gone:
             continue
         for content_rule in rules_of("content"):
             content_rule.func(tree.at(content))
+        if fragment and (heading := anchored_heading(content, fragment)) is not None:
+            anchored = normalise_text(walker.inline_text(heading))
         walker.walk(content)
         walker.flush()
+    if not select:
+        walker.blocks = document_section(walker.blocks, url, title, anchored)
     if not title:
         title = next((b.text for b in walker.blocks if b.kind == "heading"), "")
     return Document(blocks=walker.blocks, title=title, language=page_language,

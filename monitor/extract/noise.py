@@ -23,11 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from itertools import islice
 from urllib.parse import parse_qsl, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
 
 from monitor.core import Document
+from monitor.extract.structure import legal_address_words
 from monitor.extract.tree import Tree, text_of
 
 STAGES = ("page", "content", "link", "text", "compare")
@@ -281,6 +283,208 @@ def drop_site_chrome(tree: Tree) -> None:
             tree.decompose(node)
 
 
+HEADINGS = {f"h{i}": i for i in range(1, 7)}
+_TEXT_LENGTH = etree.XPath("string-length(normalize-space(.))")
+
+
+def _heading_count(node: etree._Element) -> int:
+    return sum(1 for _ in node.iterdescendants(*HEADINGS))
+
+
+def _title_heading(root: etree._Element) -> etree._Element | None:
+    """The first heading of the highest rank under `root`: the notice's title."""
+    best = None
+    for heading in root.iterdescendants(*HEADINGS):
+        if best is None or HEADINGS[heading.tag] < HEADINGS[best.tag]:
+            best = heading
+    return best
+
+
+def _drop_with_title(tree: Tree, node: etree._Element) -> None:
+    """Remove the element, and the heading just before it when that heading titles nothing else (the next
+    element is a heading of the same rank or higher, or there is none)."""
+    previous, following = node.getprevious(), node.getnext()
+    if previous is not None and previous.tag in HEADINGS and not (previous.tail or "").strip() \
+            and not (node.tail or "").strip() and previous not in tree.gone \
+            and (following is None or HEADINGS.get(following.tag, 9) <= HEADINGS[previous.tag]):
+        tree.decompose(previous)
+    tree.decompose(node)
+
+
+_TOGGLE_CANDIDATES = etree.XPath(".//input[@type] | .//*[@role or @aria-checked]")
+_TOGGLE_ROLES = frozenset({"switch", "checkbox", "radio"})
+
+
+def _is_toggle(node: etree._Element) -> bool:
+    if node.tag == "input" and (node.get("type") or "").lower() in ("checkbox", "radio"):
+        return True
+    return node.get("role") in _TOGGLE_ROLES or "aria-checked" in node.attrib
+#: How many levels above a toggle or a link its panel or list may stand (a label in a row in a fieldset in a
+#: panel in a box): it bounds the work on a page of many controls nested deep.
+NEAR = 8
+PANEL_CHARS = 400  # what a panel holds beside its toggles' blocks: its title, introduction and buttons
+
+
+@rule("consent-panels", "content")
+def drop_consent_panels(tree: Tree) -> None:
+    """Consent managers' purpose and partner lists rendered in the page (a privacy centre with a switch
+    per purpose or vendor) are not notice text. Toggles are check boxes, radio buttons, role=switch /
+    checkbox / radio and aria-checked; the outermost element holding two or more of them whose text
+    outside its children with toggles is at most PANEL_CHARS (400) characters (a title, an
+    introduction) is removed, with a heading that titles only it, unless it holds the notice's title
+    (the first heading of the highest rank)."""
+    root = tree.root
+    toggles = [t for t in _TOGGLE_CANDIDATES(root) if _is_toggle(t) and t not in tree.gone]
+    if len(toggles) < 2:
+        return
+    counts: dict[etree._Element, int] = {}
+    for toggle in toggles:
+        for ancestor in islice(toggle.iterancestors(), NEAR):
+            if ancestor is root:
+                break
+            counts[ancestor] = counts.get(ancestor, 0) + 1
+    title = _title_heading(root)
+    for node in [n for n in root.iterdescendants(etree.Element) if counts.get(n, 0) >= 2]:
+        if node in tree.gone or (title is not None and (node is title or node in title.iterancestors())):
+            continue
+        beside = _TEXT_LENGTH(node) - sum(_TEXT_LENGTH(c) for c in node if c in counts or c in toggles)
+        if beside <= PANEL_CHARS:
+            _drop_with_title(tree, node)
+
+
+def _is_email_field(node: etree._Element) -> bool:
+    return (node.get("type") or "").lower() == "email" or any("email" in (node.get(a) or "").lower()
+                                                            for a in ("name", "autocomplete"))
+MAX_SIGN_UP_CHARS = 500
+
+
+@rule("sign-up-forms", "content")
+def drop_sign_up_forms(tree: Tree) -> None:
+    """A short block around an e-mail field (a newsletter sign-up, a 'stay informed' box, a contact form)
+    is not notice text: the outermost element around the field that holds at most MAX_SIGN_UP_CHARS (500)
+    characters and at most one heading is removed. A notice is never that short; a page wrapped in one
+    <form> keeps its text."""
+    root = tree.root
+    for field_ in list(root.iterdescendants("input")):
+        if field_ in tree.gone or not _is_email_field(field_):
+            continue
+        outer = None
+        for ancestor in field_.iterancestors():
+            if ancestor is root or _TEXT_LENGTH(ancestor) > MAX_SIGN_UP_CHARS or _heading_count(ancestor) > 1:
+                break
+            outer = ancestor
+        if outer is not None:
+            _drop_with_title(tree, outer)
+
+
+_ROLES_OR_LIVE = etree.XPath(".//*[@role or @aria-live]")  # attribute tests only: comparing in XPath is slow
+_LIVE_ROLES = frozenset({"alert", "status", "marquee", "log", "timer"})
+MAX_ANNOUNCEMENT_CHARS = 400
+
+
+@rule("announcements", "content")
+def drop_announcements(tree: Tree) -> None:
+    """Site announcements and status messages (role=alert/status/marquee/log/timer, aria-live regions)
+    inside the content are not notice text: such an element without headings and of at most
+    MAX_ANNOUNCEMENT_CHARS (400) characters is removed, unless a control points to it (an accordion's panel
+    that announces itself is notice text)."""
+    live = [n for n in _ROLES_OR_LIVE(tree.root)
+            if n.get("role") in _LIVE_ROLES or n.get("aria-live") in ("polite", "assertive")]
+    if not live:
+        return
+    referenced = _referenced_ids(tree)
+    for node in live:
+        if node is not tree.root and node not in tree.gone and node.get("id") not in referenced \
+                and _heading_count(node) == 0 and _TEXT_LENGTH(node) <= MAX_ANNOUNCEMENT_CHARS:
+            tree.decompose(node)
+
+
+@rule("links-before-the-title", "content")
+def drop_links_before_the_title(tree: Tree) -> None:
+    """What stands before the notice's first heading and is mostly (MIN_LINK_SHARE, 80%) link text (a
+    promotion strip, a 'back to overview' link, breadcrumbs without a class) is not notice text. Text without links
+    there (a 'last updated' line, an introduction) stays."""
+    root = tree.root
+    first = next(root.iterdescendants(*HEADINGS), None)
+    if first is None:
+        return
+    around = set(first.iterancestors())
+    before = []
+    for node in root.iterdescendants(etree.Element):
+        if node is first:
+            break
+        if node not in around and node.getparent() in around:
+            before.append(node)
+    for node in before:
+        chars = _TEXT_LENGTH(node)
+        links = sum(_TEXT_LENGTH(a) for a in node.iter("a"))
+        if chars and links >= MIN_LINK_SHARE * chars and node not in tree.gone:
+            tree.decompose(node)
+
+
+_RAW_LENGTH = etree.XPath("string-length(.)")
+MAX_RAW_RATIO = 8
+MIN_LINK_SHARE = 0.8  # of a link list's text inside its links
+MIN_OTHER_PAGES = 3  # distinct pages a related/see-also list links to
+MIN_PEOPLE = 8  # distinct external pages a hall-of-fame or customer list links to
+_LIST_TAGS = frozenset({"ul", "ol", "div", "section", "aside", "dl", "menu", "table", "tbody", "footer", "header"})
+
+
+def _pages_linked(node: etree._Element, url: str | None) -> tuple[int, int, int]:
+    """(distinct targets, of them on this site, of them legal text by their address) of the node's links."""
+    page = urlsplit(url or "")
+    host = (page.hostname or "").removeprefix("www.")
+    targets: set[tuple[str, str]] = set()
+    for anchor in node.iter("a"):
+        href = (anchor.get("href") or "").strip()
+        if not href or href.startswith("#") or link_scheme(href) not in ("http", "https", None):
+            continue
+        parts = urlsplit(href)
+        link_host = (parts.hostname or "").removeprefix("www.")
+        if not link_host and not parts.path:
+            continue
+        targets.add((link_host if link_host != host else "", (parts.path or "/") + ("?" + parts.query
+                                                                                   if parts.query else "")))
+    words = legal_address_words()
+    internal = sum(1 for h, _ in targets if not h)
+    legal = sum(1 for h, path in targets if any(w in (h + path).lower() for w in words))
+    return len(targets), internal, legal
+
+
+@rule("link-lists", "content")
+def drop_link_lists(tree: Tree) -> None:
+    """Lists of links to other pages inside the content are not notice text: a block (list, box,
+    section) whose text is mostly (MIN_LINK_SHARE, 80%) link text is removed, with a heading that titles only
+    it, when it links MIN_OTHER_PAGES (3) or more pages of the same site (related articles, 'see also',
+    'read more') or MIN_PEOPLE (8) or more pages elsewhere that are not legal text (a hall of fame, a
+    customer list). A notice's list of recipients or sub-processors linking their privacy policies
+    stays, and so does a paragraph with links."""
+    root = tree.root
+    links: dict[etree._Element, int] = {}  # links under each element
+    link_chars: dict[etree._Element, float] = {}  # characters of their text
+    for anchor in root.iterdescendants("a"):
+        if anchor.get("href"):
+            chars = _TEXT_LENGTH(anchor)
+            for ancestor in islice(anchor.iterancestors(), NEAR):
+                if ancestor is root:
+                    break
+                links[ancestor] = links.get(ancestor, 0) + 1
+                link_chars[ancestor] = link_chars.get(ancestor, 0) + chars
+    candidates = [n for n in root.iterdescendants(*_LIST_TAGS) if links.get(n, 0) >= MIN_OTHER_PAGES]
+    for node in candidates:  # outer ones first
+        if node in tree.gone:
+            continue
+        # The raw length (white space included) rules out a large block at C speed; white space of
+        # indented markup may make a list's raw text a few times its text, never MAX_RAW_RATIO times.
+        if _RAW_LENGTH(node) * MIN_LINK_SHARE > MAX_RAW_RATIO * link_chars[node] \
+                or link_chars[node] < MIN_LINK_SHARE * _TEXT_LENGTH(node):
+            continue
+        pages, internal, legal = _pages_linked(node, tree.url)
+        if (internal >= MIN_OTHER_PAGES and internal * 10 >= 7 * pages) or \
+                (pages >= MIN_PEOPLE and legal * 2 < pages):
+            _drop_with_title(tree, node)
+
+
 @rule("form-controls", "content")
 def drop_form_controls(tree: Tree) -> None:
     """Form controls (hidden inputs with CSRF tokens, selects, text areas, plain buttons) are removed; the
@@ -297,6 +501,18 @@ def drop_form_controls(tree: Tree) -> None:
             tree.decompose(button)
 
 
+def _referenced_ids(tree: Tree) -> set[str]:
+    """The ids that controls point to (aria-controls, data-target, data-bs-target, href="#id")."""
+    referenced: set[str] = set()
+    for node in tree.tags():
+        attrib = node.attrib
+        for attr in ("aria-controls", "data-target", "data-bs-target", "href"):
+            value = attrib.get(attr)
+            if value is not None:
+                referenced.update(v.lstrip("#") for v in value.split() if v)
+    return referenced
+
+
 _PANEL_CONTENT = ("p", "li", "table", "dl", "h1", "h2", "h3", "h4", "h5", "h6")
 
 
@@ -305,16 +521,8 @@ def drop_aria_hidden_decoration(tree: Tree) -> None:
     """Elements with aria-hidden="true" are decoration (icons, arrows) and are removed, unless they are a
     collapsed panel: referenced by a control (aria-controls, href="#id", data-target), a tab panel or
     region, or holding block content. Hidden-until-clicked text is notice text."""
-    referenced: set[str] = set()
-    hidden = []
-    for node in tree.tags():
-        attrib = node.attrib
-        for attr in ("aria-controls", "data-target", "data-bs-target", "href"):
-            value = attrib.get(attr)
-            if value is not None:
-                referenced.update(v.lstrip("#") for v in value.split() if v)
-        if attrib.get("aria-hidden") == "true":
-            hidden.append(node)
+    referenced = _referenced_ids(tree)
+    hidden = [node for node in tree.tags() if node.get("aria-hidden") == "true"]
     for node in hidden:
         if node in tree.gone:
             continue

@@ -112,13 +112,14 @@ class Tree:
     around it, removed already?" in constant time, as BeautifulSoup's `decomposed` did.
     """
 
-    def __init__(self, root: etree._Element, gone: set | None = None) -> None:
+    def __init__(self, root: etree._Element, gone: set | None = None, url: str | None = None) -> None:
         self.root = root
         self.gone: set = gone if gone is not None else set()
+        self.url = url  # the page's address, for rules that tell links to the same site from others
 
     def at(self, node: etree._Element) -> Tree:
         """The same page, seen from one of its elements."""
-        return Tree(node, self.gone)
+        return Tree(node, self.gone, self.url)
 
     def tags(self, names: Iterable[str] | None = None, under: etree._Element | None = None) -> list[etree._Element]:
         """The live elements under `under` (default: this tree's root), optionally only these names."""
