@@ -65,10 +65,10 @@ def fire(kind: str, target: str) -> None:
 class SyncReport:
     """How the stored jobs were brought in line with the configuration at start."""
 
-    kept: list[str] = field(default_factory=list)
-    added: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # job ids stored with the planned schedule (pending run kept)
+    added: list[str] = field(default_factory=list)  # planned, not stored before
+    changed: list[str] = field(default_factory=list)  # stored with another schedule: replaced
+    removed: list[str] = field(default_factory=list)  # stored, no longer planned
 
 
 class ScheduledJobs:
