@@ -9,7 +9,7 @@ import random
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
@@ -103,6 +103,73 @@ def test_an_edit_in_the_same_clause_as_a_volatile_token_is_reported_and_masked_i
     new, count = mask_document(doc("tien", "99cc33"), sites)
     assert count == 1 and old.text() != new.text()
     assert "99cc33" not in new.text() and "tien" in new.text()
+
+
+def _rotating(paragraphs: list[list[str]], rotating: list[list[str]], where: int, as_list: bool, seed: int,
+              edit: tuple[int, int] | None = None) -> str:
+    """A page with one stretch that varies as a whole per request: one of the `rotating` sentences as a
+    paragraph, or a shuffled list of some of them (its length varies too), standing before paragraph
+    `where`. No digits: nothing in it looks like a token."""
+    rng = random.Random(seed)
+    if as_list:
+        chosen = rng.sample(rotating, rng.randint(1, len(rotating)))
+        stretch = "<ul>" + "".join(f"<li>{html.escape(' '.join(s))}</li>" for s in chosen) + "</ul>"
+    else:
+        stretch = f"<p>{html.escape(' '.join(rng.choice(rotating)))}.</p>"
+    out = []
+    for p, words in enumerate(paragraphs):
+        words = list(words)
+        if edit is not None and edit[0] % len(paragraphs) == p:
+            words[edit[1] % len(words)] = "zzedited"
+        if p == where % len(paragraphs):
+            out.append(stretch)
+        out.append("<p>" + html.escape(" ".join(words)) + ".</p>")
+    return '<html lang="nl"><body><main><h1>Privacyverklaring</h1>' + "".join(out) + "</main></body></html>"
+
+
+# The varying stretch's sentences share no word with each other (as a rotating tip's variants do not).
+ROTATING = ("zomer", "aanbieding", "korting", "winkel", "nieuw", "collectie", "lente", "actie", "gratis", "bezorging",
+            "vandaag", "weekend", "koffie", "showroom", "tuin", "meubels", "keuken", "ontwerp", "vacature", "team",
+            "werken", "solliciteer", "festival", "muziek", "markt", "kraam", "proef", "smaak", "fiets", "route",
+            "wandel", "natuur", "boek", "lezing", "avond", "gezellig")
+rotating_st = st.integers(4, 6).flatmap(lambda n: st.permutations(range(n)).map(
+    lambda order: [list(ROTATING[6 * k:6 * k + 6]) for k in order]))
+# A notice is long beside the stretch that varies (where most of a page varies, nothing is learned).
+long_paragraphs_st = st.lists(st.lists(st.sampled_from(WORDS), min_size=20, max_size=30), min_size=8, max_size=10,
+                              unique_by=tuple)
+
+
+@settings(max_examples=60, deadline=None)
+@given(paragraphs=long_paragraphs_st, rotating=rotating_st, where=st.integers(0, 9), as_list=st.booleans(),
+       seeds=seeds_st)
+def test_a_stretch_that_varies_as_a_whole_never_yields_a_change_once_seen_to_vary(paragraphs, rotating, where,
+                                                                                 as_list, seeds):
+    """Whole blocks that differ between two fetches moments apart (a rotating tip, a shuffled list of any
+    length) are one volatile stretch between the equal blocks around it."""
+    version, first, second = (_doc(_rotating(paragraphs, rotating, where, as_list, s)) for s in seeds)
+    # Three different variants: the fetch differs from the version and the confirmation from the fetch.
+    # (Had two of them shown the same variant, there would have been nothing to learn from this pair.)
+    assume(len({version.text(), first.text(), second.text()}) == 3)
+    changed, sites = judge_refetch(version, [first, second], [])
+    assert not changed
+    later = _doc(_rotating(paragraphs, rotating, where, as_list, seeds[0] + seeds[1] + 1))
+    assert not judge_refetch(version, [later, later], sites)[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(paragraphs=long_paragraphs_st, rotating=rotating_st, where=st.integers(0, 9), as_list=st.booleans(),
+       seeds=seeds_st, edit=st.tuples(st.integers(0, 50), st.integers(0, 50)))
+def test_an_edit_beside_a_varying_stretch_is_still_a_change(paragraphs, rotating, where, as_list, seeds, edit):
+    version = _doc(_rotating(paragraphs, rotating, where, as_list, seeds[0]))
+    learned = learn(*(_doc(_rotating(paragraphs, rotating, where, as_list, s)) for s in seeds[1:]))
+    edited = [_doc(_rotating(paragraphs, rotating, where, as_list, s, edit)) for s in seeds[1:]]
+    assert judge_refetch(version, edited, learned)[0]
+
+
+def test_when_most_of_the_page_differs_nothing_is_learned():
+    first = Document(blocks=[Block("paragraph", f"Clause {w} about data.") for w in ("one", "two", "three")])
+    second = Document(blocks=[Block("paragraph", f"Entirely other text {w}.") for w in ("alpha", "beta", "gamma")])
+    assert learn(first, second) == []
 
 
 # ------------------------------------------------------------------ the real spider, a real server

@@ -8,6 +8,10 @@ one block), how long the run was and whether its words all looked like tokens (a
 run at every place with that context by one mask token, in both texts compared; the stored text
 keeps the real tokens.
 
+Where whole blocks differ between the two fetches (a rotating tip, a shuffled list of any length), the
+stretch is one *block site*: the blocks between the equal block before it and the equal block after
+it, masked as one block.
+
 A real edit next to a volatile token is still seen: an edit inside the context breaks the context
 (the token is then compared as it is), and an edit outside it is outside the mask. Sites are kept
 per source (monitor/volatile_sites.py), so later cycles mask without an extra request, and a site
@@ -19,7 +23,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from monitor.core import Block, Document
@@ -30,6 +34,11 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 _START, _END = "\u2402", "\u2403"  # context markers for a run at the start / end of a block
 MAX_SHARE = 0.3  # two fetches differing in more than this share of tokens: the page changed, nothing learned
 MAX_SITES = 200
+# A block site: whole blocks vary between two stable neighbours (a rotating tip, a shuffled list of any
+# length). Its `left` is (_BLOCK, the key of the block before), its `right` the key of the block after,
+# its `max_len` the most blocks seen between them.
+_BLOCK = "\u2404"
+BLOCK_SHARE = 0.5  # a block whose tokens differ by more than this share varies as a whole, not token by token
 
 
 @dataclass(frozen=True)
@@ -125,31 +134,75 @@ def _run_sites(x: str, y: str) -> list[Site]:
     return sites
 
 
-def _aligned_blocks(old: Document, new: Document) -> Iterable[tuple[str, str]]:
-    """Pairs of differing block texts (comparison form) of two fetches of one page."""
-    a = [comparison_text(b.text) for b in old.blocks]
-    b = [comparison_text(b.text) for b in new.blocks]
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "replace" and i2 - i1 == j2 - j1:
-            yield from zip(a[i1:i2], b[j1:j2], strict=True)
-    for path_a, path_b in zip((x.heading_path for x in old.blocks), (y.heading_path for y in new.blocks),
-                              strict=False):
-        for x, y in zip(path_a, path_b, strict=False):
-            if x != y:
-                yield comparison_text(x), comparison_text(y)
+def _block_key(text: str) -> str:
+    """A block's identity as a neighbour of a block site (its comparison text, hashed short)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _units(blocks: Sequence[Block]) -> list[tuple[str, range]]:
+    """The page's blocks as units of structure: a run of items of one list (same headings) is one unit,
+    any other block its own. Returns each unit's comparison text and the blocks it spans."""
+    units: list[tuple[str, range]] = []
+    for i, block in enumerate(blocks):
+        text = comparison_text(block.text)
+        previous = blocks[i - 1] if i else None
+        if units and block.kind == "list_item" and previous.kind == "list_item" \
+                and previous.heading_path == block.heading_path:
+            joined, span = units[-1]
+            units[-1] = (joined + "\n" + text, range(span.start, i + 1))
+        else:
+            units.append((text, range(i, i + 1)))
+    return units
+
+
+def _differing(first: Document, second: Document) -> Iterable[tuple[list[str], list[str], int, str, str]]:
+    """The differing stretches of two fetches of one page (comparison form): the blocks on each side, the
+    most units on either side (0 when a neighbour is not unique in the page: no place to name), and the
+    keys of the equal units before and after (or the document's ends)."""
+    a, b = _units(first.blocks), _units(second.blocks)
+    texts_a, texts_b = [t for t, _ in a], [t for t, _ in b]
+    repeated = {t for t in texts_a if texts_a.count(t) > 1} if len(set(texts_a)) < len(texts_a) else set()
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, texts_a, texts_b, autojunk=False).get_opcodes():
+        if tag != "equal":
+            before = _block_key(texts_a[i1 - 1]) if i1 else _START
+            after = _block_key(texts_a[i2]) if i2 < len(a) else _END
+            old = [comparison_text(first.blocks[k].text) for _, span in a[i1:i2] for k in span]
+            new = [comparison_text(second.blocks[k].text) for _, span in b[j1:j2] for k in span]
+            ambiguous = (i1 and texts_a[i1 - 1] in repeated) or (i2 < len(a) and texts_a[i2] in repeated)
+            yield old, new, 0 if ambiguous else max(i2 - i1, j2 - j1), before, after
+
+
+def _stretch_sites(old: list[str], new: list[str], units: int, before: str, after: str) -> tuple[list[Site], int]:
+    """Sites of one differing stretch and how many tokens differ: token runs when the stretch is the same
+    blocks with a few tokens changed in each, else one block site for the whole stretch."""
+    if len(old) == len(new):
+        runs = [_run_sites(x, y) for x, y in zip(old, new, strict=True)]
+        if all(sum(r.max_len for r in sites) <= BLOCK_SHARE * max(len(tokens(x)), 1)
+               for x, sites in zip(old, runs, strict=True)):
+            found = [site for sites in runs for site in sites]
+            return found, sum(site.max_len for site in found)
+    size = max(sum(len(tokens(x)) for x in old), sum(len(tokens(y)) for y in new))
+    return ([Site((_BLOCK, before), after, units)] if units else []), size
 
 
 def learn(first: Document, second: Document) -> list[Site]:
     """The sites where two fetches of a page, moments apart, differ (none when the page really changed)."""
     sites: dict[tuple, Site] = {}
-    differing = total = 0
-    for x, y in _aligned_blocks(first, second):
-        for site in _run_sites(x, y):
-            differing += site.max_len
+    differing = 0
+    for old, new, units, before, after in _differing(first, second):
+        found, size = _stretch_sites(old, new, units, before, after)
+        differing += size
+        for site in found:
             sites[site.key] = merge_site(sites.get(site.key), site)
+    if len(first.blocks) == len(second.blocks):
+        for path_a, path_b in zip((x.heading_path for x in first.blocks), (y.heading_path for y in second.blocks),
+                                  strict=True):
+            for x, y in zip(path_a, path_b, strict=False):
+                if x != y:
+                    for site in _run_sites(comparison_text(x), comparison_text(y)):
+                        sites[site.key] = merge_site(sites.get(site.key), site)
     total = sum(len(tokens(comparison_text(b.text))) for b in second.blocks) or 1
-    if differing > MAX_SHARE * total or len(first.blocks) != len(second.blocks):
+    if differing > MAX_SHARE * total:
         return []
     return list(sites.values())
 
@@ -181,10 +234,42 @@ class Masked:
 
 
 def _index(sites: Iterable[Site]) -> dict[tuple[str, str], list[Site]]:
+    """Token sites by their left context (block sites are applied to whole blocks, see `_mask_blocks`)."""
     index: dict[tuple[str, str], list[Site]] = {}
     for site in sites:
-        index.setdefault(site.left, []).append(site)
+        if site.left[0] != _BLOCK:
+            index.setdefault(site.left, []).append(site)
     return index
+
+
+def _mask_blocks(blocks: list[Block], sites: Iterable[Site]) -> tuple[list[Block], dict[tuple, list[str]]]:
+    """Replace what stands at each block site — the units between its two neighbours, however many, at
+    most its `max_len` — by one masked block (also where nothing stands there, so both texts agree)."""
+    by_before: dict[str, list[Site]] = {}
+    for site in sites:
+        if site.left[0] == _BLOCK:
+            by_before.setdefault(site.left[1], []).append(site)
+    if not by_before:
+        return blocks, {}
+    units = _units(blocks)
+    keys = [_block_key(text) for text, _ in units]
+    repeated = {k for k in keys if keys.count(k) > 1} if len(set(keys)) < len(keys) else set()
+    out: list[Block] = []
+    values: dict[tuple, list[str]] = {}
+    previous, path, i = _START, (), 0
+    while True:
+        hit = None if previous in repeated else next(((site, k) for site in by_before.get(previous, ())
+                    for k in range(i, min(len(units), i + site.max_len) + 1)
+                    if (keys[k] if k < len(units) else _END) == site.right and site.right not in repeated), None)
+        if hit is not None:
+            site, k = hit
+            out.append(Block("paragraph", MASK, path))
+            values.setdefault(site.key, []).append("\x1e".join(text for text, _ in units[i:k]))
+            i = k
+        if i >= len(units):
+            return out, values
+        out.extend(blocks[n] for n in units[i][1])
+        previous, path, i = keys[i], blocks[units[i][1][-1]].heading_path, i + 1
 
 
 def mask_text(text: str, sites: Iterable[Site] | dict) -> Masked:
@@ -242,10 +327,12 @@ def _match(candidates: Iterable[Site], toks: list[str], i: int) -> tuple[Site, i
 
 def mask_document(document: Document, sites: Iterable[Site]) -> tuple[Document, int]:
     """The document as compared: block texts and heading paths masked; and how many runs were masked."""
+    sites = list(sites)
     index = _index(sites)
+    source_blocks, block_values = _mask_blocks(list(document.blocks), sites)
+    count = sum(len(v) for v in block_values.values())
     if not index:
-        return document, 0
-    count = 0
+        return (replace(document, blocks=source_blocks) if block_values else document), count
 
     def masked(text: str) -> str:
         nonlocal count
@@ -254,7 +341,7 @@ def mask_document(document: Document, sites: Iterable[Site]) -> tuple[Document, 
         return result.text if result.values else text
 
     blocks = [Block(b.kind, masked(b.text), tuple(mask_text(comparison_text(h), index).text if index else h
-                                                   for h in b.heading_path), b.level) for b in document.blocks]
+                                                   for h in b.heading_path), b.level) for b in source_blocks]
     return replace(document, blocks=blocks), count
 
 
@@ -269,11 +356,10 @@ def masked_sha256(document: Document, sites: Iterable[Site]) -> str:
 
 def site_values(document: Document, sites: Iterable[Site]) -> dict[tuple, str]:
     """What stands under each site's mask in a document (to see when a site stops varying)."""
+    sites = list(sites)
     index = _index(sites)
-    values: dict[tuple, list[str]] = {}
-    if not index:
-        return {}
-    for block in document.blocks:
+    _, values = _mask_blocks(list(document.blocks), sites)
+    for block in document.blocks if index else ():
         for key, found in mask_text(comparison_text(block.text), index).values.items():
             values.setdefault(key, []).extend(found)
     return {key: "\x1f".join(found) for key, found in values.items()}
