@@ -29,6 +29,7 @@ import jinja2
 from monitor.core import Document
 from monitor.dates import find_notice_date
 from monitor.devtools.evaluate import Noise
+from monitor.devtools.evaluate_history import replay_history
 from monitor.diff import Site, learn, masked_sha256, merge
 from monitor.extract import comparison_text, extract_document
 
@@ -56,6 +57,8 @@ class SetScore:
     chrome_kept: list[str] = field(default_factory=list)
     notice_phrases: int = 0
     notice_lost: list[str] = field(default_factory=list)
+    history_cases: int = 0
+    history_wrong: list[str] = field(default_factory=list)
 
     def date_total(self, key: str) -> int:
         return sum(row[key] for row in self.dates.values())
@@ -68,13 +71,15 @@ class SetScore:
                 f"wrong {self.date_total('wrong')}, missed {self.date_total('missed')} "
                 f"(right/wrong/missed: {per_language}); content: wrong choices {len(self.wrong_choices)} of "
                 f"{self.content_pages} pages, chrome kept {len(self.chrome_kept)} of {self.chrome_phrases} phrases, "
-                f"notice text lost {len(self.notice_lost)} of {self.notice_phrases} phrases")
+                f"notice text lost {len(self.notice_lost)} of {self.notice_phrases} phrases; "
+                f"histories wrong {len(self.history_wrong)} of {self.history_cases}")
 
     def details(self) -> list[str]:
         return ([f"  false alarm: {x}" for x in self.false_alarms] + [f"  missed change: {x}" for x in self.misses]
                 + [f"  date: {x}" for x in self.date_failures] + [f"  wrong content: {x}" for x in self.wrong_choices]
                 + [f"  chrome kept: {x}" for x in self.chrome_kept]
-                + [f"  notice text lost: {x}" for x in self.notice_lost])
+                + [f"  notice text lost: {x}" for x in self.notice_lost]
+                + [f"  history: {x}" for x in self.history_wrong])
 
 
 class PageSet:
@@ -88,11 +93,11 @@ class PageSet:
         with (root / name / "cases.toml").open("rb") as handle:
             self.cases: list[dict] = tomllib.load(handle)["case"]
 
-    def render(self, case: dict, request: int, *, edited: bool = False) -> bytes:
+    def render(self, case: dict, request: int, *, edited: bool = False, variant: str = "") -> bytes:
         rng = random.Random(f"{self.name}:{case['file']}:{request}:{edited}")
         template = self.env.get_template(f"{self.root.name}/{self.name}/{case['file']}")
         return template.render(lang=case["lang"], company=case["company"], title=case["title"], menu=MENU,
-                               noise=Noise(rng), edited=edited).encode("utf-8")
+                               noise=Noise(rng), edited=edited, variant=variant).encode("utf-8")
 
     def document(self, case: dict, request: int, *, edited: bool = False) -> Document:
         return extract_document(self.render(case, request, edited=edited), "text/html; charset=utf-8",
@@ -118,6 +123,8 @@ def score_set(pages: PageSet) -> SetScore:
             _score_date(pages, case, language, score)
         elif case["kind"] == "content":
             _score_content(pages, case, score)
+        elif case["kind"] == "history":
+            _score_history(pages, case, score)
         elif case["kind"] == "volatile":
             version = pages.document(case, 0)
             sites: list[Site] = []
@@ -167,6 +174,17 @@ def _score_content(pages: PageSet, case: dict, score: SetScore) -> None:
                                    f"{len(case['keep'])} notice phrases, starts {text[:70]!r}")
     score.notice_lost.extend(f"{case['file']}: {p!r}" for p in lost)
     score.chrome_kept.extend(f"{case['file']}: {p!r}" for p in chrome)
+
+
+def _score_history(pages: PageSet, case: dict, score: SetScore) -> None:
+    reported = replay_history(lambda variant, request: pages.render(case, request, variant=variant),
+                              case["cycles"], case.get("configured"))
+    score.history_cases += 1
+    cycles = [number for number, _ in reported]
+    flags = [flag for _, found in reported for flag in found]
+    if cycles != case["reported"] or (case.get("flag") and case["flag"] not in flags):
+        score.history_wrong.append(f"{case['file']}: reported in cycles {cycles} (flags {flags}), expected "
+                                   f"{case['reported']}" + (f" with {case['flag']}" if case.get("flag") else ""))
 
 
 def evaluate_pages(root: Path, sets: tuple[str, ...] = SETS) -> list[SetScore]:
