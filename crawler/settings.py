@@ -14,6 +14,10 @@ USER_AGENT = f"noticewatch/{__version__} (+https://github.com/noticewatch/notice
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 64
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
+# Each response's callback yields one item (or one request): Scrapy starts CONCURRENT_ITEMS asyncio
+# tasks per response to drain its output, 100 by default — 50,000 idle tasks in a cycle of 500 notices.
+# Items of different responses still go through the pipelines side by side.
+CONCURRENT_ITEMS = 2
 DOWNLOAD_DELAY = 1.0
 DOWNLOAD_DELAY_JITTER = 0.5  # ±50 % around DOWNLOAD_DELAY
 DOWNLOAD_TIMEOUT = 30
