@@ -12,7 +12,16 @@ from sqlmodel import Session, select
 
 from monitor.config import load_config
 from monitor.devtools import NoticeSite
-from monitor.store import CrawlHost, RobotsTxt, open_db, session_scope
+from monitor.store import (
+    CrawlHost,
+    RobotsTxt,
+    load_last_requests,
+    load_robots,
+    open_db,
+    save_last_requests,
+    save_robots,
+    session_scope,
+)
 from tests.support import run_cli
 
 
@@ -93,3 +102,20 @@ def test_politeness_holds_across_cycles(tmp_path):
     assert start_of_second - end_of_first >= delay - 0.1
     with Session(open_db(load_config(config).database_url)) as session:
         assert session.get(CrawlHost, "127.0.0.1") is not None
+
+
+def test_saved_host_times_only_move_forward_and_robots_are_replaced(db_url):
+    """What fleet workers write side by side: every host in one statement, a later stored time wins."""
+    engine = open_db(db_url)
+    t0 = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    save_last_requests(engine, {"a.example": t0, "b.example": t0})
+    save_last_requests(engine, {"a.example": t0 - timedelta(seconds=5), "b.example": t0 + timedelta(seconds=5),
+                                "c.example": t0})
+    assert {host: when.replace(tzinfo=None) for host, when in load_last_requests(engine).items()} == {
+        "a.example": t0.replace(tzinfo=None), "b.example": (t0 + timedelta(seconds=5)).replace(tzinfo=None),
+        "c.example": t0.replace(tzinfo=None)}
+    save_robots(engine, "https://a.example", 200, "User-agent: *\nDisallow: /x\n", t0)
+    save_robots(engine, "https://a.example", 404, None, t0 + timedelta(hours=1))
+    (row,) = load_robots(engine).values()
+    assert (row.status, row.body) == (404, None)
+    engine.dispose()

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, Insert, Text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
 from monitor.core import as_utc
@@ -55,31 +55,31 @@ def load_last_requests(engine: Engine) -> dict[str, datetime]:
         return {row.host: as_utc(row.last_request_at) for row in session.exec(select(CrawlHost))}
 
 
-def _upsert(engine: Engine, model: type[SQLModel], key: str, values: dict) -> None:
-    for attempt in range(2):
-        try:
-            with Session(engine) as session:
-                row = session.get(model, key) or model(**{model.__table__.primary_key.columns[0].name: key},
-                                                       **values)
-                for name, value in values.items():
-                    setattr(row, name, value)
-                session.add(row)
-                session.commit()
-            return
-        except IntegrityError:  # another worker inserted it meanwhile: update theirs
-            if attempt:
-                raise
+def _insert(engine: Engine, model: type[SQLModel]) -> Insert:
+    """An INSERT that can say what to do on a key already there (SQLite and PostgreSQL both can)."""
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(model.__table__)
 
 
 def save_robots(engine: Engine, origin: str, status: int, body: str | None, when: datetime) -> None:
-    _upsert(engine, RobotsTxt, origin, {"status": status, "body": body, "fetched_at": when})
+    """Store an origin's robots.txt, replacing the one kept before (one statement: a fleet worker's
+    concurrent save of the same origin cannot fail it)."""
+    statement = _insert(engine, RobotsTxt).values(origin=origin, status=status, body=body, fetched_at=when)
+    with engine.begin() as conn:
+        conn.execute(statement.on_conflict_do_update(index_elements=["origin"], set_={
+            "status": statement.excluded.status, "body": statement.excluded.body,
+            "fetched_at": statement.excluded.fetched_at}))
 
 
 def save_last_requests(engine: Engine, last: dict[str, datetime]) -> None:
-    """Remember when each host was last asked (later times win, so two workers never move it back)."""
-    for host, when in last.items():
-        with Session(engine) as session:
-            row = session.get(CrawlHost, host)
-            if row is not None and as_utc(row.last_request_at) >= when:
-                continue
-        _upsert(engine, CrawlHost, host, {"last_request_at": when})
+    """Remember when each host was last asked, every host in one statement; a later time already stored
+    (by another worker) wins, so no process ever moves a host's time back."""
+    if not last:
+        return
+    statement = _insert(engine, CrawlHost)
+    table = CrawlHost.__table__
+    upsert = statement.on_conflict_do_update(index_elements=["host"], set_={
+        "last_request_at": statement.excluded.last_request_at},
+        where=table.c.last_request_at < statement.excluded.last_request_at)
+    with engine.begin() as conn:
+        conn.execute(upsert, [{"host": host, "last_request_at": when} for host, when in last.items()])
