@@ -67,11 +67,11 @@ def _render(paragraphs: list[list[str]], spots: list[tuple[int, int, str, int]],
     return '<html lang="nl"><body><main><h1>Privacyverklaring</h1>' + "".join(out) + "</main></body></html>"
 
 
-# Words of a paragraph differ from each other, as in real text: a page of one word repeated ("gegevens
-# gegevens ...") gives a token no context that names its place (two words before it, one after), and
-# was seen to defeat the masking (it is no notice either).
+# Words of a paragraph differ from each other and no paragraph is another's copy, as in real text: one word
+# repeated ("gegevens gegevens ...") or one paragraph repeated gives a token no context that names its
+# place (the blocks of two fetches then align by chance), and was seen to defeat the masking.
 paragraphs_st = st.lists(st.lists(st.sampled_from(WORDS), min_size=10, max_size=20, unique=True), min_size=4,
-                         max_size=6)
+                         max_size=6, unique_by=tuple)
 spots_st = st.lists(st.tuples(st.integers(0, 50), st.integers(0, 50), st.sampled_from(["text", "link"]),
                               st.integers(0, 4)), min_size=1, max_size=3)
 seeds_st = st.lists(st.integers(0, 2**32), min_size=3, max_size=3, unique=True)
