@@ -172,11 +172,16 @@ def plan_diff(engine: Engine, item: FetchResult, source: SourceConfig,
         previous = latest_version(session, item.source_id)
         if previous is not None and previous.rules != rules:
             return None
-        learned = learn(item.confirm_document, item.document) if item.confirm_document is not None else []
-        sites = merge(load_sites(session, item.source_id), learned)
+        sites, _ = _volatile_sites(session, item, item.document)
         if previous is not None and _same_text(previous, item.document, sites):
             return None
         return diff_job(session, item.source_id, previous, item.document, rules, sites, item.fetched_at, budget)
+
+
+def _volatile_sites(session: Session, item: FetchResult, document: Document) -> tuple[list[Site], list[Site]]:
+    """The source's known volatile sites with what this fetch's confirmation taught, and that lesson."""
+    learned = learn(item.confirm_document, document) if item.confirm_document is not None else []
+    return merge(load_sites(session, item.source_id), learned), learned
 
 
 def lock_source(session: Session, source_id: str) -> None:
@@ -297,8 +302,7 @@ def _record(session: Session, fetch: Fetch, item: FetchResult, source: SourceCon
     previous = latest_version(session, item.source_id)
     if previous is not None and previous.rules != rules and archive is not None:
         rederive(session, previous, source, rules, archive)
-    learned = learn(item.confirm_document, document) if item.confirm_document is not None else []
-    sites = merge(load_sites(session, item.source_id), learned)
+    sites, learned = _volatile_sites(session, item, document)
     remember_sites(session, item.source_id, learned, document, fetch.fetched_at)
     if previous is not None and (_same_text(previous, document, sites)
                                  or alternation(session, item.source_id, document, sites, fetch.fetched_at)):
