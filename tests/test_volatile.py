@@ -63,19 +63,27 @@ def _render(paragraphs: list[list[str]], spots: list[tuple[int, int, str, int]],
                 parts[i] = f"{parts[i]} {token}"
             else:
                 parts[i] = f'<a href="/docs/form?ref={token}&amp;lang=nl">{parts[i]}</a>'
-        out.append(f"<p>Artikel {ARTICLES[p]}: " + " ".join(parts) + ".</p>")
+        out.append("<p>" + " ".join(parts) + ".</p>")
     return '<html lang="nl"><body><main><h1>Privacyverklaring</h1>' + "".join(out) + "</main></body></html>"
 
 
-# Each clause opens with its own article name, as clauses of a real notice differ: blocks alike but for a
-# token let two fetches' blocks align by chance, which defeats the masking (the code before block sites
-# fails it too).
-ARTICLES = ("een", "twee", "drie", "vier", "vijf", "zes")
-# Words of a paragraph differ from each other and no paragraph is another's copy, as in real text: one word
-# repeated ("gegevens gegevens ...") or one paragraph repeated gives a token no context that names its
-# place (the blocks of two fetches then align by chance), and was seen to defeat the masking.
-paragraphs_st = st.lists(st.lists(st.sampled_from(WORDS), min_size=10, max_size=20, unique=True), min_size=4,
-                         max_size=6, unique_by=tuple)
+@st.composite
+def paragraphs_st(draw: st.DrawFn) -> list[list[str]]:
+    """Clauses of any words; half the time clauses nearly alike (one base with a word or two changed and a
+    tail cut), as the clauses of a real notice often are: the same context then stands before a token in
+    one clause and before other text in the next, which once defeated the masking."""
+    if not draw(st.booleans()):
+        return draw(st.lists(st.lists(st.sampled_from(WORDS), min_size=10, max_size=20), min_size=4, max_size=6))
+    base = draw(st.lists(st.sampled_from(WORDS), min_size=10, max_size=20))
+    clauses = []
+    for _ in range(draw(st.integers(4, 6))):
+        clause = list(base)
+        for i, word in draw(st.lists(st.tuples(st.integers(0, 50), st.sampled_from(WORDS)), max_size=2)):
+            clause[i % len(clause)] = word
+        clauses.append(clause[:draw(st.integers(10, len(clause)))])
+    return clauses
+
+
 spots_st = st.lists(st.tuples(st.integers(0, 50), st.integers(0, 50), st.sampled_from(["text", "link"]),
                               st.integers(0, 4)), min_size=1, max_size=3)
 seeds_st = st.lists(st.integers(0, 2**32), min_size=3, max_size=3, unique=True)
@@ -85,11 +93,8 @@ def _doc(page: str) -> Document:
     return extract_html(page, url="https://www.example.nl/privacy")
 
 
-# Derandomized: the same 80 pages every run. Random runs found a rare class that defeats the masking —
-# clauses nearly alike around a token — which the code before block sites fails as well; it is a known
-# limit (docs/evaluation-issue13.md), not something a CI run should discover by chance.
-@settings(max_examples=80, deadline=None, derandomize=True, database=None)
-@given(paragraphs=paragraphs_st, spots=spots_st, seeds=seeds_st)
+@settings(max_examples=120, deadline=None)
+@given(paragraphs=paragraphs_st(), spots=spots_st, seeds=seeds_st)
 def test_per_request_tokens_anywhere_never_yield_a_change(paragraphs, spots, seeds):
     version, first, second = (_doc(_render(paragraphs, spots, s)) for s in seeds)
     changed, sites = judge_refetch(version, [first, second], [])
@@ -99,7 +104,8 @@ def test_per_request_tokens_anywhere_never_yield_a_change(paragraphs, spots, see
 
 
 @settings(max_examples=80, deadline=None)
-@given(paragraphs=paragraphs_st, spots=spots_st, seeds=seeds_st, edit=st.tuples(st.integers(0, 50), st.integers(0, 50)))
+@given(paragraphs=paragraphs_st(), spots=spots_st, seeds=seeds_st,
+       edit=st.tuples(st.integers(0, 50), st.integers(0, 50)))
 def test_a_single_word_edit_is_still_a_change(paragraphs, spots, seeds, edit):
     version = _doc(_render(paragraphs, spots, seeds[0]))
     fetches = [_doc(_render(paragraphs, spots, s, edit)) for s in seeds[1:]]
@@ -115,6 +121,22 @@ def test_an_edit_in_the_same_clause_as_a_volatile_token_is_reported_and_masked_i
     new, count = mask_document(doc("tien", "99cc33"), sites)
     assert count == 1 and old.text() != new.text()
     assert "99cc33" not in new.text() and "tien" in new.text()
+
+
+def test_a_sites_context_recurring_before_a_link_leaves_the_links_own_token_masked():
+    # "cookies partijen" stands before a token in one clause and before a link's "[" in the next: masking
+    # the "[" as if it were the token broke the context of the link's own site, and every fetch alarmed.
+    def doc(tokens: tuple[str, str, str]) -> Document:
+        return Document(blocks=[
+            Block("paragraph", f"Wij delen cookies partijen {tokens[0]} doel termijn."),
+            Block("paragraph", f"Wij delen cookies partijen [doel {tokens[1]}](/form?ref={tokens[2]}) termijn."),
+        ])
+
+    sites = learn(doc(("8f3a21", "77b0c2", "aa01")), doc(("19cd44", "e5f6a7", "bb02")))
+    version, _ = mask_document(doc(("00aa11", "3c3c3c", "cc03")), sites)
+    later, count = mask_document(doc(("99cc33", "4d4d4d", "dd04")), sites)
+    assert count == 3 and version.text() == later.text()
+    assert "[" in later.text()
 
 
 def _rotating(paragraphs: list[list[str]], rotating: list[list[str]], where: int, as_list: bool, seed: int,

@@ -59,12 +59,15 @@ def _spans(text: str) -> list[tuple[int, int]]:
     """Token spans; glued token-like pieces ("150,326", "9ff3fe8c-6715-df24") are one token, so that
     a value is compared whole and a coincidence in one of its parts cannot misalign two fetches."""
     out: list[tuple[int, int]] = []
+    last = ""  # the last piece matched: what glues is a piece next to a piece, not the glued whole
     for m in _TOKEN.finditer(text):
         start, end = m.span()
-        if out and out[-1][1] == start and _part_of_token(m.group()) and _part_of_token(text[slice(*out[-1])]):
+        piece = m.group()
+        if out and out[-1][1] == start and _part_of_token(piece) and _part_of_token(last):
             out[-1] = (out[-1][0], end)
         else:
             out.append((start, end))
+        last = piece
     return out
 
 
@@ -317,12 +320,22 @@ def _match(candidates: Iterable[Site], toks: list[str], i: int) -> tuple[Site, i
         for k in range(i + 1, min(len(toks), i + site.max_len + 1) + 1):  # a run is never empty
             here = toks[k] if k < len(toks) else _END
             if here == site.right:
-                if not site.digits or all(_has_digit(t) or not _is_word(t) for t in toks[i:k]):
+                if _looks_like_a_value(site, toks[i:k]):
                     return site, k
                 break
             if site.digits and _is_word(here) and not _has_digit(here):
                 break
     return None
+
+
+def _looks_like_a_value(site: Site, run: list[str]) -> bool:
+    """Whether a run could be what was seen varying at the site: it holds a word or a token (a token at a
+    site of tokens, and no other word there). A run of punctuation alone is never masked: where a site's
+    context recurs before a link's "[" or a quote, eating that mark would break the context of the site
+    that follows it, and leave its token compared as it is."""
+    if site.digits:
+        return any(_has_digit(t) for t in run) and all(_has_digit(t) or not _is_word(t) for t in run)
+    return any(_is_word(t) or _has_digit(t) for t in run)
 
 
 def mask_document(document: Document, sites: Iterable[Site]) -> tuple[Document, int]:
