@@ -1,11 +1,14 @@
 """Cycle benchmark (issue 14): N notices, each on its own loopback host, against the floors and a peer.
 
-    python bench/cycle.py [--notices 500] [--validators] [--urlwatch /tmp/uw/bin/urlwatch]
-                          [--skip-reextract] [--delay 1.0]
+    python bench/cycle.py [--notices 500] [--hosts N] [--validators] [--urlwatch /tmp/uw/bin/urlwatch]
+                          [--skip-reextract] [--delay 1.0] [--phases first,static,nonce,edited]
+
+The scale run of issue 14: `--notices 10000 --hosts 1000 --delay 0 --phases first,static --skip-reextract`.
 
 One local HTTP server (listening on every loopback address) serves N notices built from the five seed
 notices under distinct company names; notice i lives on its own host 127.x.y.z, so per-host politeness
-never serialises them. In one invocation, each system in a fresh process, it times:
+never serialises them (with `--hosts N`, notice i lives on host i mod N instead). In one invocation,
+each system in a fresh process, it times:
 
   1. curl, 16 transfers in flight: the network floor;
   2. a bare Scrapy spider, 16 in flight, no processing, no robots.txt: the framework floor;
@@ -138,14 +141,19 @@ def main() -> None:
     parser.add_argument("--urlwatch", default="/tmp/uw/bin/urlwatch", help="urlwatch executable (own venv)")
     parser.add_argument("--delay", type=float, default=None, help="[crawl] delay (default: a fresh install's)")
     parser.add_argument("--skip-reextract", action="store_true")
+    parser.add_argument("--hosts", type=int, default=None, help="loopback hosts (default: one per notice)")
+    parser.add_argument("--phases", default="first,static,nonce,edited",
+                        help="noticewatch cycles to time, in this order (the first cycle always runs)")
     args = parser.parse_args()
+    phases = set(args.phases.split(","))
 
     n = args.notices
     pages = Pages(n)
     site = NoticeSite(pages=pages.pages, host="0.0.0.0", validators=args.validators)  # noqa: S104 (loopback hosts)
     site.start()
     port = site.base_url.rsplit(":", 1)[1]
-    urls = {page_id: f"http://{host_of(i)}:{port}/privacy/{page_id}" for i, page_id in enumerate(pages.pages)}
+    hosts = args.hosts or n
+    urls = {page_id: f"http://{host_of(i % hosts)}:{port}/privacy/{page_id}" for i, page_id in enumerate(pages.pages)}
     work = Path(tempfile.mkdtemp(prefix="nw-bench-"))
     config = work / "noticewatch.toml"
     write_config(config, urls, {k: p.company for k, p in pages.pages.items()}, args.delay)
@@ -176,12 +184,15 @@ def main() -> None:
             print(f"urlwatch not found at {args.urlwatch}: skipped (python3 -m venv /tmp/uw && "
                   "/tmp/uw/bin/pip install urlwatch html2text)")
         phase("noticewatch first cycle", run, summary)
-        phase("noticewatch unchanged, static", run, summary)
-        pages.nonces(True)
-        phase("noticewatch unchanged, nonce", run, summary)
-        pages.nonces(False)
-        edited = pages.edit(0.1)
-        phase(f"noticewatch {edited} edited (10 %)", run, summary)
+        if "static" in phases:
+            phase("noticewatch unchanged, static", run, summary)
+        if "nonce" in phases:
+            pages.nonces(True)
+            phase("noticewatch unchanged, nonce", run, summary)
+            pages.nonces(False)
+        if "edited" in phases:
+            edited = pages.edit(0.1)
+            phase(f"noticewatch {edited} edited (10 %)", run, summary)
         if not args.skip_reextract:
             with sqlite3.connect(work / "noticewatch.db") as db:
                 bodies = db.execute("SELECT COUNT(*) FROM (SELECT DISTINCT source_id, blob_sha256 FROM fetch WHERE "
@@ -196,7 +207,7 @@ def main() -> None:
         site.stop()
 
     bare = next(r for r in rows if r[0].startswith("bare"))
-    print(f"noticewatch cycle benchmark: {n} notices on {n} loopback hosts, {os.cpu_count()} cores, "
+    print(f"noticewatch cycle benchmark: {n} notices on {hosts} loopback hosts, {os.cpu_count()} cores, "
           f"validators {'on' if args.validators else 'off'}, load average {os.getloadavg()[0]:.1f}")
     print(f"{'system / phase':<34}{'wall s':>8}{'CPU ms/notice':>15}{'wall x bare':>13}{'CPU x bare':>12}  outcome")
     for label, wall, cpu, outcome in rows:
