@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, unquote, unquote_plus, urlencode, urlsplit, 
 
 from lxml import etree
 
-from monitor.core import Document
+from monitor.core import CharFold, Document
 from monitor.extract.structure import legal_address_words
 from monitor.extract.tree import Tree, text_of
 
@@ -612,7 +612,16 @@ def drop_invisible(text: str) -> str:
     """Unicode NFC; zero-width characters, soft hyphens and BOMs removed; every run of white space
     (including no-break and thin spaces) becomes one space."""
     if not text.isascii():  # ASCII text is NFC already and holds no invisible characters
-        text = _INVISIBLE_CHARS.sub("", unicodedata.normalize("NFC", text))
+        text = unicodedata.normalize("NFC", text)
+        printable = text.isprintable()  # the invisible characters are all non-printable (format) ones
+        if not printable:
+            text = _INVISIBLE_CHARS.sub("", text)
+    else:
+        printable = text.isprintable()
+    # Printable text's only white space is the ASCII space: without a double, leading or trailing one
+    # there is nothing to collapse (splitting and joining a long paragraph costs more than these checks).
+    if printable and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
     return " ".join(text.split())  # str.split's white space is exactly SPACES (tests/test_noise_rules.py)
 
 
@@ -641,7 +650,10 @@ _DIGIT = re.compile(r"\d")
 def _has_digit(text: str) -> bool:
     """Does the text hold a digit (any script's, as the patterns' \\d)? ASCII text is checked by substring."""
     if text.isascii():
-        return any(digit in text for digit in "0123456789")
+        for digit in "0123456789":  # noqa: SIM110  (a plain loop: a generator costs more than the ten searches)
+            if digit in text:
+                return True
+        return False
     return _DIGIT.search(text) is not None
 
 
@@ -660,7 +672,7 @@ def normalise_text(text: str) -> str:
 
 # ------------------------------------------------------------- compare stage
 
-_FOLD = str.maketrans({
+_FOLD = CharFold({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
     "\u2039": "'", "\u203a": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
@@ -673,7 +685,7 @@ _FOLD = str.maketrans({
 def fold_typography(text: str) -> str:
     """Curly and straight quotes, guillemets, all dash variants and the ellipsis compare equal (NFKC
     also folds ligatures and full-width forms), so a typographic restyle is not a new version."""
-    return unicodedata.normalize("NFKC", text).translate(_FOLD)
+    return _FOLD(unicodedata.normalize("NFKC", text))
 
 
 def comparison_text(text: str) -> str:
