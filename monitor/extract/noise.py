@@ -21,7 +21,7 @@ import tomllib
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from itertools import islice
 from urllib.parse import parse_qsl, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
@@ -61,6 +61,7 @@ def rule(name: str, stage: str) -> Callable[[Callable], Callable]:
             raise ValueError(f"duplicate rule {name!r}")
         RULES[name] = Rule(name, stage, func)
         _STAGE_RULES.clear()
+        _normalised.cache_clear()  # a new text rule changes what texts normalise to
         return func
 
     return register
@@ -74,6 +75,15 @@ def rules_of(stage: str) -> list[Rule]:
     if stage not in _STAGE_RULES:
         _STAGE_RULES[stage] = [r for r in RULES.values() if r.stage == stage]
     return _STAGE_RULES[stage]
+
+
+def _apply_text_rules(text: str) -> str:
+    for text_rule in rules_of("text"):
+        text = text_rule.func(text)
+    return text
+
+
+_normalised = lru_cache(maxsize=1024)(_apply_text_rules)  # normalise_text's memory of short texts
 
 
 @cache
@@ -663,11 +673,19 @@ def _triggers() -> tuple[str, ...]:
     return tuple(w.lower() for w in vocabulary()["page_meta"]["triggers"])
 
 
+CACHED_TEXT_CHARS = 2000  # texts up to this long are remembered (at most 1024 of them: a few MB at most)
+
+
 def normalise_text(text: str) -> str:
-    """Every text-stage rule in order."""
-    for text_rule in rules_of("text"):
-        text = text_rule.func(text)
-    return text
+    """Every text-stage rule in order.
+
+    The rules are pure functions of the text, so the results for texts of up to CACHED_TEXT_CHARS are
+    remembered: every fetch of a notice holds the same paragraphs, and re-extracting an archive (or a
+    crawl worker meeting the page again, with a fresh nonce) would otherwise normalise each one anew."""
+    if len(text) <= CACHED_TEXT_CHARS:
+        return _normalised(text)
+    return _apply_text_rules(text)
+
 
 
 # ------------------------------------------------------------- compare stage
