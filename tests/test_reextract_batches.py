@@ -4,6 +4,7 @@ the same whatever the page size and however many worker processes derive the bod
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,8 +22,15 @@ VARIANTS = [(0, 0, 0), (0, 0, 0), (1, 0, 0), (1, 1, 0), (0, 0, 0), (1, 1, 0), (2
 TIMES = [START + timedelta(days=3 if n == 4 else n) for n in range(len(VARIANTS))]  # fetches 3 and 4: one time
 
 
-def _recorded(directory: Path, database: str) -> None:
-    record_all(loaded_config(directory, database, "[]"), [page(*v, seq=n) for n, v in enumerate(VARIANTS)], TIMES)
+def _recorded(directory: Path, database: str, *, same_bytes: bool = False) -> None:
+    """The history of VARIANTS; with `same_bytes` a returning text is the same body (the same blob) again,
+    and the first body returns once more at the end, after five others."""
+    if same_bytes:
+        bodies = [page(*v) for v in [*VARIANTS, VARIANTS[0]]]
+        times = [*TIMES, START + timedelta(days=len(VARIANTS))]
+    else:
+        bodies, times = [page(*v, seq=n) for n, v in enumerate(VARIANTS)], TIMES
+    record_all(loaded_config(directory, database, "[]"), bodies, times)
 
 
 def _fetch_reads(engine) -> list[str]:
@@ -72,6 +80,24 @@ def test_rebuild_is_the_same_for_any_page_size_and_worker_count(tmp_path, batch,
     assert report.to_dict() == expected.to_dict()
     ids_aside = [[row[1:] for row in rows] for rows in history(reference)[:2]]
     assert [[row[1:] for row in rows] for rows in history(rebuilt)[:2]] == ids_aside
+
+
+def test_a_recurring_body_forgotten_meanwhile_is_derived_again_the_same(tmp_path, monkeypatch):
+    _recorded(tmp_path, "sqlite:///reference.db", same_bytes=True)
+    _recorded(tmp_path, "sqlite:///rebuilt.db", same_bytes=True)
+    reference = loaded_config(tmp_path, "sqlite:///reference.db", '["ul"]')
+    rebuilt = loaded_config(tmp_path, "sqlite:///rebuilt.db", '["ul"]')
+    engine = open_db(reference.database_url)
+    [expected] = reextract(engine, reference, workers=1)
+    engine.dispose()
+    module = importlib.import_module("monitor.store.reextract")  # the package's `reextract` is the function
+    monkeypatch.setattr(module, "KNOWN_BODIES", 1)  # remember 4 bodies (pages of 1)
+    engine = open_db(rebuilt.database_url)
+    [report] = reextract(engine, rebuilt, workers=1, batch=1)
+    engine.dispose()
+    assert report.to_dict() == expected.to_dict()
+    assert [[row[1:] for row in rows] for rows in history(rebuilt)[:2]] == \
+        [[row[1:] for row in rows] for rows in history(reference)[:2]]
 
 
 def test_rebuild_on_each_backend_pages_through_shared_times(db_url, tmp_path):

@@ -26,7 +26,8 @@ leaves that source exactly as it was. `dry_run` does all the work and rolls back
 Where it runs: this process reads a source's fetch rows page by page (FETCH_BATCH, keyset pages in
 fetch order) and writes its rows; every body's CPU work (the verified read of its snapshot,
 extraction, text hashes) and each version's columns and change's diff run in forked worker
-processes (pure computation), a page ahead of the replay. Each distinct body is derived once and
+processes (pure computation), a page ahead of the replay. Each distinct body is derived once (the
+outcomes of the last KNOWN_BODIES are remembered: one seen longer ago is derived again, the same) and
 only versions' documents are kept, so memory stays flat however long a history is.
 """
 
@@ -36,7 +37,7 @@ import difflib
 import json
 import multiprocessing
 import os
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -120,6 +121,7 @@ class SourceReport:
 
 FETCH_BATCH = 500  # fetch rows read per query: a source's history is streamed, never loaded whole
 BODY_CHUNK = 16  # archived bodies sent to a worker process at once (few round trips, short waits)
+KNOWN_BODIES = 4096  # outcomes remembered for bodies that recur (a body seen longer ago is derived again)
 
 
 @dataclass(frozen=True)
@@ -266,7 +268,9 @@ class _Bodies:
                  min_text_chars: int, sites: Sequence[Site], batch: int) -> None:
         self.session, self.executor, self.source, self.batch = session, executor, source, batch
         self.args = (snapshots, source, min_text_chars, tuple(sites))
-        self.known: dict[str, _Outcome | tuple[Future, int]] = {}  # blob → outcome (no document) or where it comes
+        # blob → its outcome (without the document) or where it comes from; the oldest outcomes are forgotten
+        self.known: OrderedDict[str, _Outcome | tuple[Future, int]] = OrderedDict()
+        self.remember = max(KNOWN_BODIES, 4 * batch)  # never a body of the pages in flight
 
     def _send(self, rows: Sequence[Row]) -> None:
         fresh: dict[str, _Body] = {}
@@ -287,6 +291,9 @@ class _Bodies:
         future, k = known
         outcome = future.result()[k]
         self.known[blob] = _Outcome(outcome.text_hash, outcome.masked_hash, None, outcome.skip, outcome.missing)
+        self.known.move_to_end(blob)
+        while len(self.known) > self.remember and isinstance(next(iter(self.known.values())), _Outcome):
+            self.known.popitem(last=False)
         return outcome
 
     def __iter__(self) -> Iterator[tuple[Row, _Outcome]]:
