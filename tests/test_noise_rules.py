@@ -162,3 +162,25 @@ def test_white_space_of_the_text_rule_is_exactly_str_split():
     from monitor.extract.noise import SPACES
 
     assert all(bool(SPACES.fullmatch(chr(c))) == chr(c).isspace() for c in range(sys.maxunicode + 1))
+
+
+def test_printable_text_holds_no_white_space_but_the_space_and_no_invisible_character():
+    """drop_invisible leaves printable text without doubled or outer spaces as it is; that is only right
+    while every other white-space character and every invisible one is non-printable."""
+    import sys
+
+    from monitor.extract.noise import INVISIBLE
+
+    assert not any(chr(c).isprintable() for c in range(sys.maxunicode + 1) if chr(c).isspace() and c != 0x20)
+    assert not any(chr(c).isprintable() for c in INVISIBLE)
+
+
+@given(st.lists(st.sampled_from([*"ab é", "e\u0301", *"\u00a0\u2009\u00ad\u200b\ufeff\n\t", "  "]), max_size=40)
+       .map("".join))
+def test_invisible_characters_rule_equals_its_plain_form(text):
+    import unicodedata
+
+    from monitor.extract.noise import INVISIBLE, drop_invisible
+
+    plain = unicodedata.normalize("NFC", text).translate(INVISIBLE)
+    assert drop_invisible(text) == " ".join(plain.split())

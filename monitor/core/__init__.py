@@ -1,9 +1,10 @@
 """What every step shares: the extracted Document, the typed fetch result, the shared vocabularies
-(fetch outcomes, standings, significance), the one UTC clock and structured log lines.
+(fetch outcomes, standings, significance), the one UTC clock, structured log lines and fast character folds.
 
 Nothing here imports another noticewatch package: it is the bottom layer.
 """
 
+from monitor.core.chars import CharFold
 from monitor.core.clock import as_utc, iso_utc, utcnow
 from monitor.core.document import BLOCK_KINDS, Block, Document
 from monitor.core.enums import (
@@ -21,6 +22,7 @@ from monitor.core.logfmt import LOG_LEVELS, configure_logging, log_event, setup_
 from monitor.core.templates import TEMPLATES_ENV, shipped_templates, template_dirs
 
 __all__ = [
+    "CharFold",
     "LOG_LEVELS",
     "configure_logging",
     "Labels",

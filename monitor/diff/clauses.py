@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 
 from diff_match_patch import diff_match_patch
 
-from monitor.core import SIGNIFICANCE_ORDER, Block, Document
+from monitor.core import SIGNIFICANCE_ORDER, Block, CharFold, Document
 from monitor.dates import MONTHS, NoticeDate, find_notice_date
 from monitor.diff.alignment import (
     DiffBudget,
@@ -84,7 +84,7 @@ _UNSET: object = object()
 # ---------------------------------------------------------------- normalisation
 
 _WS = re.compile(r"\s+")
-_QUOTES = str.maketrans({c: "'" for c in "‘’‚‛′`´«»‹›“”„‟″\""}
+_QUOTES = CharFold({c: "'" for c in "‘’‚‛′`´«»‹›“”„‟″\""}
                         | {c: "-" for c in "‐‑‒–—―−"})
 _NUMBERING = re.compile(r"^\s*(?:\d{1,3}(?:\.\d{1,3})*[.)]?|\(\d{1,3}\)|[a-z][.)]|\([a-z]{1,4}\)|"
                         r"[ivxlc]{1,5}[.)]|[•·▪◦●■\-*–—])\s+", re.IGNORECASE)
@@ -104,7 +104,7 @@ def cosmetic_key(text: str) -> str:
     Casefolded, NFKC, quotes and dashes unified then dropped with all punctuation, whitespace
     collapsed, leading numbering ("5.", "5.1", "a)", "(iv)") and bullets removed.
     """
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
+    text = _QUOTES(unicodedata.normalize("NFKC", text)).casefold()
     text = _NUMBERING.sub("", text, count=1)
     return _WS.sub(" ", _PUNCT.sub(" ", text)).strip()
 

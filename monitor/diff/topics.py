@@ -15,6 +15,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
+from monitor.core import CharFold
+
 TOPICS_FILE = Path(__file__).resolve().parent / "data" / "topics.toml"
 OTHER = "other"
 
@@ -32,11 +34,11 @@ def topic_names() -> list[str]:
 
 
 _TOKENS = re.compile(r"[\w'-]+")
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
+_APOSTROPHES = CharFold({"’": "'", "‘": "'", "`": "'"})
 
 
 def _tokens(text: str) -> list[str]:
-    return _TOKENS.findall(text.translate(_APOSTROPHES).lower())
+    return _TOKENS.findall(_APOSTROPHES(text).lower())
 
 
 _Vocabulary = tuple[dict[str, list[str]], dict[str, list[str]], list[tuple[str, str]]]

@@ -21,14 +21,14 @@ import tomllib
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from itertools import islice
 from urllib.parse import parse_qsl, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
 
-from monitor.core import Document
+from monitor.core import CharFold, Document
 from monitor.extract.structure import legal_address_words
 from monitor.extract.tree import Tree, text_of
 
@@ -61,6 +61,7 @@ def rule(name: str, stage: str) -> Callable[[Callable], Callable]:
             raise ValueError(f"duplicate rule {name!r}")
         RULES[name] = Rule(name, stage, func)
         _STAGE_RULES.clear()
+        _normalised.cache_clear()  # a new text rule changes what texts normalise to
         return func
 
     return register
@@ -74,6 +75,15 @@ def rules_of(stage: str) -> list[Rule]:
     if stage not in _STAGE_RULES:
         _STAGE_RULES[stage] = [r for r in RULES.values() if r.stage == stage]
     return _STAGE_RULES[stage]
+
+
+def _apply_text_rules(text: str) -> str:
+    for text_rule in rules_of("text"):
+        text = text_rule.func(text)
+    return text
+
+
+_normalised = lru_cache(maxsize=1024)(_apply_text_rules)  # normalise_text's memory of short texts
 
 
 @cache
@@ -612,7 +622,16 @@ def drop_invisible(text: str) -> str:
     """Unicode NFC; zero-width characters, soft hyphens and BOMs removed; every run of white space
     (including no-break and thin spaces) becomes one space."""
     if not text.isascii():  # ASCII text is NFC already and holds no invisible characters
-        text = _INVISIBLE_CHARS.sub("", unicodedata.normalize("NFC", text))
+        text = unicodedata.normalize("NFC", text)
+        printable = text.isprintable()  # the invisible characters are all non-printable (format) ones
+        if not printable:
+            text = _INVISIBLE_CHARS.sub("", text)
+    else:
+        printable = text.isprintable()
+    # Printable text's only white space is the ASCII space: without a double, leading or trailing one
+    # there is nothing to collapse (splitting and joining a long paragraph costs more than these checks).
+    if printable and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
     return " ".join(text.split())  # str.split's white space is exactly SPACES (tests/test_noise_rules.py)
 
 
@@ -641,7 +660,10 @@ _DIGIT = re.compile(r"\d")
 def _has_digit(text: str) -> bool:
     """Does the text hold a digit (any script's, as the patterns' \\d)? ASCII text is checked by substring."""
     if text.isascii():
-        return any(digit in text for digit in "0123456789")
+        for digit in "0123456789":  # noqa: SIM110  (a plain loop: a generator costs more than the ten searches)
+            if digit in text:
+                return True
+        return False
     return _DIGIT.search(text) is not None
 
 
@@ -651,16 +673,24 @@ def _triggers() -> tuple[str, ...]:
     return tuple(w.lower() for w in vocabulary()["page_meta"]["triggers"])
 
 
+CACHED_TEXT_CHARS = 2000  # texts up to this long are remembered (at most 1024 of them: a few MB at most)
+
+
 def normalise_text(text: str) -> str:
-    """Every text-stage rule in order."""
-    for text_rule in rules_of("text"):
-        text = text_rule.func(text)
-    return text
+    """Every text-stage rule in order.
+
+    The rules are pure functions of the text, so the results for texts of up to CACHED_TEXT_CHARS are
+    remembered: every fetch of a notice holds the same paragraphs, and re-extracting an archive (or a
+    crawl worker meeting the page again, with a fresh nonce) would otherwise normalise each one anew."""
+    if len(text) <= CACHED_TEXT_CHARS:
+        return _normalised(text)
+    return _apply_text_rules(text)
+
 
 
 # ------------------------------------------------------------- compare stage
 
-_FOLD = str.maketrans({
+_FOLD = CharFold({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
     "\u2039": "'", "\u203a": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
@@ -673,7 +703,7 @@ _FOLD = str.maketrans({
 def fold_typography(text: str) -> str:
     """Curly and straight quotes, guillemets, all dash variants and the ellipsis compare equal (NFKC
     also folds ligatures and full-width forms), so a typographic restyle is not a new version."""
-    return unicodedata.normalize("NFKC", text).translate(_FOLD)
+    return _FOLD(unicodedata.normalize("NFKC", text))
 
 
 def comparison_text(text: str) -> str:

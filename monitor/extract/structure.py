@@ -184,7 +184,7 @@ def document_kind(heading: str) -> str | None:
     if not text or len(text) > MAX_DOCUMENT_NAME:
         return None
     for kind, names in _names().items():
-        if any(text.startswith(name) for name in names):
+        if text.startswith(names):
             return kind
     return None
 

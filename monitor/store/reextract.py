@@ -22,17 +22,29 @@ Identity rules, so rows that other tables refer to survive a rebuild:
 
 Each source is rebuilt in one transaction: a failure (a missing or corrupt blob, a database error)
 leaves that source exactly as it was. `dry_run` does all the work and rolls back.
+
+Where it runs: this process reads a source's fetch rows page by page (FETCH_BATCH, keyset pages in
+fetch order) and writes its rows; every body's CPU work (the verified read of its snapshot,
+extraction, text hashes) and each version's columns and change's diff run in forked worker
+processes (pure computation), a page ahead of the replay. Each distinct body is derived once (the
+outcomes of the last KNOWN_BODIES are remembered: one seen longer ago is derived again, the same) and
+only versions' documents are kept, so memory stays flat however long a history is.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-from collections import defaultdict, deque
-from collections.abc import Sequence
+import multiprocessing
+import os
+from collections import OrderedDict, defaultdict, deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
+from sqlalchemy import Row, and_, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -107,13 +119,93 @@ class SourceReport:
                 "skipped_fetches": {str(k): v for k, v in sorted(self.skipped_fetches.items())}}
 
 
+FETCH_BATCH = 500  # fetch rows read per query: a source's history is streamed, never loaded whole
+BODY_CHUNK = 16  # archived bodies sent to a worker process at once (few round trips, short waits)
+KNOWN_BODIES = 4096  # outcomes remembered for bodies that recur (a body seen longer ago is derived again)
+
+
+@dataclass(frozen=True)
+class _Body:
+    """One archived body to derive: what `record_fetch` extracted it with."""
+
+    blob_sha256: str
+    content_type: str | None
+    url: str
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What the current extractor makes of one archived body: its text's hashes (plain and with the
+    source's volatile sites masked), or the reason it is no version (`skip`), or the archive's error.
+    The document travels back (as JSON: one string crosses a pipe far cheaper than a Document's
+    objects) only when the body may start a version, its text differing from the body before it in
+    the same chunk; otherwise the body is derived again in the rare case that it is needed."""
+
+    text_hash: str | None = None
+    masked_hash: str | None = None
+    document_json: str | None = None
+    skip: str | None = None
+    missing: str | None = None
+
+
+def _derive_body(archive: Archive, source: SourceConfig, min_text_chars: int, body: _Body) -> Document | str:
+    """The same rule as record_fetch: hostile input fails the fetch, a tiny text is no version.
+    Raises ArchiveError for a missing or corrupt blob."""
+    raw = archive.get(body.blob_sha256)
+    try:
+        document = derive_document(raw, body.content_type, source, body.url)
+    except Exception as exc:  # noqa: BLE001  (a parser crash is a skipped fetch, as when recording)
+        return extraction_failure(exc, body.url)
+    if document.char_count() < min_text_chars:
+        return f"empty or tiny body: {document.char_count()} characters of text"
+    return document
+
+
+def _derive_chunk(snapshots: Path, source: SourceConfig, min_text_chars: int, sites: tuple[Site, ...],
+                  bodies: list[_Body]) -> list[_Outcome]:
+    """Derive a run of one source's bodies (in a worker process: pure computation, the archive only read)."""
+    archive = Archive(snapshots)
+    outcomes: list[_Outcome] = []
+    previous: str | None = None
+    for body in bodies:
+        try:
+            document = _derive_body(archive, source, min_text_chars, body)
+        except ArchiveError as exc:
+            outcomes.append(_Outcome(missing=str(exc)))
+            previous = None
+            continue
+        if isinstance(document, str):
+            outcomes.append(_Outcome(skip=document))
+            previous = None
+            continue
+        text_hash = text_sha256(document)
+        masked = masked_sha256(document, sites) if sites else text_hash
+        outcomes.append(_Outcome(text_hash, masked, document.to_json() if text_hash != previous else None))
+        previous = text_hash
+    return outcomes
+
+
+class _Inline(Executor):
+    """An executor that runs each call at once, in this process (one worker configured)."""
+
+    def submit(self, fn: Callable[..., object], /, *args: object, **kwargs: object) -> Future:
+        future: Future = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
 @dataclass
 class _Derived:
     """One version as the current extractor makes it, from the first fetch that yielded its text."""
 
-    document: Document
-    fetch: Fetch
-    fields: dict
+    fetch: Row
+    text_hash: str
+    masked_hash: str
+    columns: Future  # of its derived columns (version_fields), computed in a worker process
+
+    @property
+    def fields(self) -> dict:
+        return self.columns.result()
 
 
 @dataclass
@@ -125,14 +217,14 @@ class _Alternation:
     versions: list[int] = field(default_factory=list)
     since: datetime | None = None
 
-    def absorbs(self, digest: str, derived: list[_Derived], sites: Sequence[Site], when: datetime) -> bool:
+    def absorbs(self, digest: str, derived: list[_Derived], when: datetime) -> bool:
         """Is this text (masked `digest`) one of the two the page alternates between? It may start that."""
         if self.hashes is not None:
             if digest in self.hashes:
                 return True
             self.hashes, self.versions, self.since = None, [], None
             return False
-        recent = [masked_sha256(d.document, sites) for d in derived[-1:-4:-1]]
+        recent = [d.masked_hash for d in derived[-1:-4:-1]]
         if starts_alternation(digest, recent):
             self.hashes, self.versions, self.since = (recent[0], recent[1]), [len(derived) - 1, len(derived)], when
             return True
@@ -149,41 +241,114 @@ class _Alternation:
             row.alternating_since = self.since
 
 
-def _replay(session: Session, archive: Archive, source: SourceConfig, min_text_chars: int,
-            report: SourceReport) -> tuple[list[_Derived], _Alternation]:
-    fetches = session.exec(select(Fetch).where(Fetch.source_id == source.id, Fetch.blob_sha256.is_not(None),
-                                               Fetch.outcome.in_(ACCEPTED_OUTCOMES))
-                           .order_by(Fetch.fetched_at, Fetch.id)).all()
+def fetch_batches(session: Session, source_id: str, size: int = FETCH_BATCH) -> Iterator[Sequence[Row]]:
+    """A source's accepted fetches with a body, in fetch order, `size` rows per query (keyset pages),
+    as light rows (id, blob, content type, addresses, time): memory does not grow with the history."""
+    query = (select(Fetch.id, Fetch.blob_sha256, Fetch.content_type, Fetch.url, Fetch.final_url, Fetch.fetched_at)
+             .where(Fetch.source_id == source_id, Fetch.blob_sha256.is_not(None), Fetch.outcome.in_(ACCEPTED_OUTCOMES))
+             .order_by(Fetch.fetched_at, Fetch.id).limit(size))
+    after = query
+    while True:
+        rows = session.exec(after).all()
+        if rows:
+            yield rows
+        if len(rows) < size:
+            return
+        last = rows[-1]
+        after = query.where(or_(Fetch.fetched_at > last.fetched_at,
+                                and_(Fetch.fetched_at == last.fetched_at, Fetch.id > last.id)))
+
+
+class _Bodies:
+    """A source's fetches with what each body yields, in fetch order, each distinct body derived once
+    in the worker processes. The next page of fetches is sent to the workers before this page is
+    handed on, so they work while the caller does; at most two pages of bodies are in flight."""
+
+    def __init__(self, session: Session, executor: Executor, snapshots: Path, source: SourceConfig,
+                 min_text_chars: int, sites: Sequence[Site], batch: int) -> None:
+        self.session, self.executor, self.source, self.batch = session, executor, source, batch
+        self.args = (snapshots, source, min_text_chars, tuple(sites))
+        # blob → its outcome (without the document) or where it comes from; the oldest outcomes are forgotten
+        self.known: OrderedDict[str, _Outcome | tuple[Future, int]] = OrderedDict()
+        self.remember = max(KNOWN_BODIES, 4 * batch)  # never a body of the pages in flight
+
+    def _send(self, rows: Sequence[Row]) -> None:
+        fresh: dict[str, _Body] = {}
+        for row in rows:
+            if row.blob_sha256 not in self.known and row.blob_sha256 not in fresh:
+                fresh[row.blob_sha256] = _Body(row.blob_sha256, row.content_type, row.final_url or row.url)
+        bodies = list(fresh.values())
+        for start in range(0, len(bodies), BODY_CHUNK):
+            chunk = bodies[start:start + BODY_CHUNK]
+            future = self.executor.submit(_derive_chunk, *self.args, chunk)
+            for k, body in enumerate(chunk):
+                self.known[body.blob_sha256] = (future, k)
+
+    def _take(self, blob: str) -> _Outcome:
+        known = self.known[blob]
+        if isinstance(known, _Outcome):
+            return known
+        future, k = known
+        outcome = future.result()[k]
+        self.known[blob] = _Outcome(outcome.text_hash, outcome.masked_hash, None, outcome.skip, outcome.missing)
+        self.known.move_to_end(blob)
+        while len(self.known) > self.remember and isinstance(next(iter(self.known.values())), _Outcome):
+            self.known.popitem(last=False)
+        return outcome
+
+    def __iter__(self) -> Iterator[tuple[Row, _Outcome]]:
+        pending: Sequence[Row] | None = None
+        for rows in fetch_batches(self.session, self.source.id, self.batch):
+            self._send(rows)
+            if pending is not None:
+                yield from ((row, self._take(row.blob_sha256)) for row in pending)
+            pending = rows
+        if pending is not None:
+            yield from ((row, self._take(row.blob_sha256)) for row in pending)
+
+    def document_json(self, row: Row, min_text_chars: int, archive: Archive) -> str:
+        """The document of a body whose outcome did not keep it: derived again, the same."""
+        document = _derive_body(archive, self.source, min_text_chars,
+                                _Body(row.blob_sha256, row.content_type, row.final_url or row.url))
+        if not isinstance(document, Document):  # it derived to a document the first time
+            raise ArchiveError(f"snapshot {row.blob_sha256} no longer derives as it did: {document}")
+        return document.to_json()
+
+
+def _replay(session: Session, archive: Archive, executor: Executor, source: SourceConfig, min_text_chars: int,
+            report: SourceReport, batch: int) -> tuple[list[_Derived], _Alternation]:
     derived: list[_Derived] = []
     alternation = _Alternation()
-    by_blob: dict[str, Document | str] = {}
     sites = load_sites(session, source.id)  # what was seen to vary per request is not a version
-    for fetch in fetches:
-        document = by_blob.get(fetch.blob_sha256)
-        if document is None:
-            body = archive.get(fetch.blob_sha256)  # ArchiveError: the source is left as it was
-            try:
-                document = derive_document(body, fetch.content_type, source, fetch.final_url or fetch.url)
-            except Exception as exc:  # the same rule as record_fetch: hostile input fails the fetch
-                document = extraction_failure(exc, fetch.final_url or fetch.url)
-            if isinstance(document, Document) and document.char_count() < min_text_chars:
-                document = f"empty or tiny body: {document.char_count()} characters of text"
-            by_blob[fetch.blob_sha256] = document
-        if isinstance(document, str):
-            report.skipped_fetches[fetch.id] = document
+    rules = rules_version(source.select, source.remove)
+    bodies = _Bodies(session, executor, archive.root, source, min_text_chars, sites, batch)
+    for fetch, outcome in bodies:
+        if outcome.missing:
+            raise ArchiveError(outcome.missing)  # the source is left as it was
+        if outcome.skip:
+            report.skipped_fetches[fetch.id] = outcome.skip
             continue
-        text_hash = text_sha256(document)
-        if derived and (derived[-1].fields["text_sha256"] == text_hash or sites and
-                        masked_sha256(derived[-1].document, sites) == masked_sha256(document, sites)):
+        if derived and (derived[-1].text_hash == outcome.text_hash or sites and
+                        derived[-1].masked_hash == outcome.masked_hash):
             continue
-        if alternation.absorbs(masked_sha256(document, sites), derived, sites, fetch.fetched_at):
+        if alternation.absorbs(outcome.masked_hash, derived, fetch.fetched_at):
             continue
-        derived.append(_Derived(document, fetch, version_fields(document, source.language,
-                                                                   rules_version(source.select, source.remove))))
+        document_json = outcome.document_json or bodies.document_json(fetch, min_text_chars, archive)
+        columns = executor.submit(_version_columns, document_json, source.language, rules)
+        derived.append(_Derived(fetch, outcome.text_hash, outcome.masked_hash, columns))
     return derived, alternation
 
 
+def _version_columns(document_json: str, language: str | None, rules: str) -> dict:
+    """A version's derived columns from its document (in a worker process)."""
+    return version_fields(Document.from_json(document_json), language, rules)
 
+
+def _change_columns(old: dict, new: dict, language: str | None, fetched_at: datetime,
+                    sites: tuple[Site, ...]) -> dict:
+    """A change's derived columns from its two versions' columns (in a worker process)."""
+    return change_fields(Version(**old), Version(**new), Document.from_json(new["document_json"]), language=language,
+                         fetched_at=fetched_at, sites=sites)
 
 
 def match_versions(before: list[str], after: list[str]) -> list[tuple[int, int]]:
@@ -206,17 +371,17 @@ def match_versions(before: list[str], after: list[str]) -> list[tuple[int, int]]
     return pairs
 
 
-def _rebuild(session: Session, archive: Archive, source: SourceConfig, min_text_chars: int,
-             report: SourceReport) -> None:
+def _rebuild(session: Session, archive: Archive, executor: Executor, source: SourceConfig, min_text_chars: int,
+             report: SourceReport, batch: int) -> None:
     # Writers of one source's versions serialise on its row (PostgreSQL; SQLite has one writer anyway).
     session.exec(select(Source.id).where(Source.id == source.id).with_for_update())
     old_versions = list(session.exec(select(Version).where(Version.source_id == source.id)
                                      .order_by(Version.number)))
     old_changes = list(session.exec(select(Change).where(Change.source_id == source.id).order_by(Change.id)))
     report.versions_before = [v.text_sha256 for v in old_versions]
-    derived, alternation = _replay(session, archive, source, min_text_chars, report)
+    derived, alternation = _replay(session, archive, executor, source, min_text_chars, report, batch)
     alternation.store(status_row(session, source.id))
-    report.versions_after = [d.fields["text_sha256"] for d in derived]
+    report.versions_after = [d.text_hash for d in derived]
 
     row_for = {j: old_versions[i] for i, j in match_versions(report.versions_before, report.versions_after)}
     kept_ids = {row.id for row in row_for.values()}
@@ -273,12 +438,13 @@ def _rebuild(session: Session, archive: Archive, source: SourceConfig, min_text_
         session.add(row)
         rows.append(row)
     session.flush()
-    sites = load_sites(session, source.id)
-    # Phase 4: one change per neighbouring pair, kept ids where the text pair is the same.
-    for position in range(1, len(rows)):
-        old, new = rows[position - 1], rows[position]
-        fields = change_fields(old, new, derived[position].document, language=source.language,
-                               fetched_at=new.created_at, sites=sites)
+    sites = tuple(load_sites(session, source.id))
+    # Phase 4: one change per neighbouring pair, kept ids where the text pair is the same (diffs in the workers).
+    diffs = [executor.submit(_change_columns, derived[position - 1].fields, derived[position].fields,
+                             source.language, rows[position].created_at, sites)
+             for position in range(1, len(rows))]
+    for position, diff in enumerate(diffs, start=1):
+        old, new, fields = rows[position - 1], rows[position], diff.result()
         change = kept_changes.get(position)
         if change is None:
             change = Change(source_id=source.id, old_version_id=old.id, new_version_id=new.id)
@@ -299,14 +465,16 @@ def _rebuild(session: Session, archive: Archive, source: SourceConfig, min_text_
     session.flush()
 
 
-def reextract_source(engine: Engine, loaded: LoadedConfig, source: SourceConfig, *,
-                     dry_run: bool = False) -> SourceReport:
-    """Rebuild one source's versions and changes in one transaction (rolled back on a dry run)."""
+def reextract_source(engine: Engine, loaded: LoadedConfig, source: SourceConfig, *, dry_run: bool = False,
+                     executor: Executor | None = None, batch: int = FETCH_BATCH) -> SourceReport:
+    """Rebuild one source's versions and changes in one transaction (rolled back on a dry run).
+    Bodies are derived and changes diffed by `executor`'s processes (default: in this process);
+    the source's fetch rows are read `batch` at a time."""
     report = SourceReport(source.id)
     archive = Archive(loaded.snapshots_dir)
     session = Session(engine, expire_on_commit=False)
     try:
-        _rebuild(session, archive, source, loaded.config.crawl.min_text_chars, report)
+        _rebuild(session, archive, executor or _Inline(), source, loaded.config.crawl.min_text_chars, report, batch)
         if dry_run:
             session.rollback()
         else:
@@ -323,7 +491,16 @@ def reextract_source(engine: Engine, loaded: LoadedConfig, source: SourceConfig,
 
 
 def reextract(engine: Engine, loaded: LoadedConfig, source_ids: list[str] | None = None, *,
-              dry_run: bool = False) -> list[SourceReport]:
-    """Rebuild every configured (or the named) source; one transaction per source."""
-    return [reextract_source(engine, loaded, source, dry_run=dry_run)
-            for source in loaded.config.sources_named(source_ids)]
+              dry_run: bool = False, workers: int | None = None, batch: int = FETCH_BATCH) -> list[SourceReport]:
+    """Rebuild every configured (or the named) source; one transaction per source.
+
+    The CPU work (extraction, hashing, diffs) runs in `workers` forked processes (default [crawl]
+    extract_workers, 0 meaning one per core), fed a source's bodies in order, so every core works
+    while this process reads and writes the database; with one worker it all runs here."""
+    sources = loaded.config.sources_named(source_ids)
+    count = workers or loaded.config.crawl.extract_workers or os.cpu_count() or 1
+    if count == 1:
+        return [reextract_source(engine, loaded, source, dry_run=dry_run, batch=batch) for source in sources]
+    with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork")) as executor:
+        return [reextract_source(engine, loaded, source, dry_run=dry_run, executor=executor, batch=batch)
+                for source in sources]
