@@ -1,5 +1,5 @@
 """Fault tests of issue 16: a `noticewatch run` SIGKILLed at a random point of its cycle loses and doubles
-nothing. 20 trials per backend: each edits some notices, starts a cycle, kills it 1-4.5 s in (start-up,
+nothing. 20 trials per backend: each edits some notices, starts a cycle, kills it at a random point (start-up,
 robots, fetches, confirmations, records), then runs a complete cycle. After every trial the history must
 be whole: every notice's latest version is the text the site serves now (nothing lost), versions are
 numbered without gaps and no two in a row hold the same text (nothing doubled), every change joins two
@@ -13,6 +13,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -39,12 +40,21 @@ def _edit(site: NoticeSite, rng: random.Random, trial: int, applied: dict[str, l
         applied[page_id].append(f"wijziging-{trial:02d}")
 
 
-def _killed_run(config: Path, after: float) -> bool:
-    """Start a cycle and SIGKILL it `after` seconds in; False if it had finished by then."""
+def _killed_run(config: Path, site: NoticeSite, rng: random.Random) -> bool:
+    """Start a cycle and SIGKILL it at a random point; False if it had finished by then. A quarter of the
+    kills land in start-up (0.2-1.5 s after the start); the rest 0-3 s after the site served the cycle's
+    first request, so that a slowly starting (loaded) machine still has its cycles killed mid-way."""
+    served = len(site.requests)
     child = subprocess.Popen([sys.executable, "-m", "monitor", "--config", str(config), "run"], cwd=REPO,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        child.wait(timeout=after)
+        if rng.random() < 0.25:
+            child.wait(timeout=rng.uniform(0.2, 1.5))
+        else:
+            started = time.monotonic()
+            while len(site.requests) == served and child.poll() is None and time.monotonic() - started < 120:
+                time.sleep(0.02)
+            child.wait(timeout=rng.uniform(0.0, 3.0))
     except subprocess.TimeoutExpired:
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
@@ -95,7 +105,7 @@ def test_sigkill_at_random_points_of_cycles_loses_and_doubles_nothing(tmp_path, 
         for trial in range(TRIALS):
             _edit(site, rng, trial, applied)
             before = _fetch_count(config)
-            if _killed_run(spread, rng.uniform(1.0, 4.5)):
+            if _killed_run(spread, site, rng):
                 killed += 1
                 mid_cycle += 0 < _fetch_count(config) - before < len(site.pages)
             complete = run_cli(config, "run")
