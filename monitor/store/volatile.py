@@ -55,18 +55,29 @@ def sites_by_source(session: Session) -> dict[str, list[Site]]:
     return found
 
 
-def load_sites(session: Session, source_id: str) -> list[Site]:
-    rows = session.exec(select(VolatileSite).where(VolatileSite.source_id == source_id)
-                        .order_by(VolatileSite.id)).all()
+def site_rows(session: Session, source_id: str) -> list[VolatileSite]:
+    """A source's volatile sites as rows, oldest first (recording reads them once, to mask and to follow)."""
+    return list(session.exec(select(VolatileSite).where(VolatileSite.source_id == source_id)
+                             .order_by(VolatileSite.id)).all())
+
+
+def sites_of(rows: Iterable[VolatileSite]) -> list[Site]:
     return [_site(row) for row in rows]
 
 
+def load_sites(session: Session, source_id: str) -> list[Site]:
+    return sites_of(site_rows(session, source_id))
+
+
 def remember_sites(session: Session, source_id: str, learned: Iterable[Site], document: Document,
-                   when: datetime | None = None) -> None:
+                   when: datetime | None = None, rows: Iterable[VolatileSite] | None = None) -> None:
     """Store newly learned sites and follow the known ones: a site whose value did not change for
-    `STABLE_AFTER` fetches is dropped, so the page is compared as it is again there."""
+    `STABLE_AFTER` fetches is dropped, so the page is compared as it is again there. `rows` are the
+    source's site rows when the caller read them already (`site_rows`)."""
     when = when or utcnow()
-    rows = {row.site_key: row for row in session.exec(select(VolatileSite).where(VolatileSite.source_id == source_id))}
+    if rows is None:
+        rows = site_rows(session, source_id)
+    rows = {row.site_key: row for row in rows}
     for site in learned:
         row = rows.get(_key(site))
         if row is None:
