@@ -31,7 +31,7 @@ from monitor.archive import Archive  # noqa: E402
 from monitor.config import load_config  # noqa: E402
 from monitor.core import FetchResult  # noqa: E402
 from monitor.devtools import SEED_NAMES, notice_html_body, page_html, seed_texts  # noqa: E402
-from monitor.extract import extract_document  # noqa: E402
+from monitor.extract import extract_document, text_sha256  # noqa: E402
 from monitor.store import PlannedDiff, derive_columns, open_db, plan_diff, record_fetch, sync_sources  # noqa: E402
 
 
@@ -92,7 +92,7 @@ def run(notices: int, database: str | None) -> None:
     for sid, body in pages.items():
         item = FetchResult(source_id=sid, url=sources[sid].url, final_url=sources[sid].url, status=200,
                            headers={"Content-Type": "text/html"}, body=body, fetched_at=datetime.now(UTC),
-                           document=documents[sid], text_moved=True)
+                           document=documents[sid], text_sha256=text_sha256(documents[sid]), text_moved=True)
         t0 = time.perf_counter()
         item.archived = archive.put(body)
         t1 = time.perf_counter()

@@ -32,7 +32,7 @@ from crawler.workpool import PageTooHard
 from monitor import __version__
 from monitor.config import ConfigError, LoadedConfig, SourceConfig
 from monitor.core import Document, FetchResult, utcnow
-from monitor.diff import masked_sha256
+from monitor.diff import learn, masked_sha256
 from monitor.extract import (
     FetchPolicy,
     assess_fetch,
@@ -98,26 +98,31 @@ def moved_to(response: Response) -> str | None:
 class TextHashes:
     """A page's text hash as compared (`text`) and with the source's volatile sites masked (`masked`),
     computed in the worker process that extracted it: hashing a notice's text costs as much as parsing
-    it, so the reactor and the database writer use these instead of hashing it again."""
+    it, so the reactor and the database writer use these instead of hashing it again. `learned` are the
+    volatile sites a confirming fetch taught (None when it was no confirmation): learning them costs as
+    much again."""
 
     text: str
     masked: str
+    learned: tuple | None = None
 
 
 def judge_page(body: bytes, content_type: str | None, source: SourceConfig, url: str, requested: str,
                previous_chars: int | None, policy: FetchPolicy, sites: tuple = (),
+               confirm_of: Document | None = None,
                ) -> tuple[Document | None, str | None, str | None, TextHashes | None]:
     """In a worker process: the page's Document, why it is not the notice if it is not
-    (monitor.extract.fetchcheck), or the sentence its extraction failed with; and its text's hashes."""
+    (monitor.extract.fetchcheck), or the sentence its extraction failed with; and its text's hashes (with
+    what it teaches of volatile sites when it confirms the text `confirm_of`)."""
     try:
         document = extract_document(body, content_type, select=source.select, remove=source.remove,
                                     language=source.language, url=url)
     except Exception as exc:  # noqa: BLE001  (hostile input: the source's fetch fails with a sentence)
         return None, None, extraction_failure(exc, url), None
+    reason = assess_fetch(document, body, url=requested, final_url=url, previous_chars=previous_chars, policy=policy)
     digest = text_sha256(document)
-    hashes = TextHashes(digest, masked_sha256(document, sites) if sites else digest)
-    return document, assess_fetch(document, body, url=requested, final_url=url, previous_chars=previous_chars,
-                                  policy=policy), None, hashes
+    learned = tuple(learn(confirm_of, document)) if confirm_of is not None and not reason else None
+    return document, reason, None, TextHashes(digest, masked_sha256(document, sites) if sites else digest, learned)
 
 
 class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
@@ -251,7 +256,7 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
         try:  # in a worker process, under the page time limit: the reactor goes on downloading
             document, reason, failure, hashes = await maybe_deferred_to_future(self.pool.submit(
                 judge_page, body, headers.get("Content-Type"), source, response.url, requested,
-                state.previous_chars, self.policy, state.sites))
+                state.previous_chars, self.policy, state.sites, meta.get("confirm_of")))
         except (PageTooHard, RuntimeError) as exc:
             error = str(exc) if isinstance(exc, PageTooHard) else f"extraction failed: {exc}"
             yield self._item(meta, response.url, status=response.status, headers=headers, body=body,
@@ -276,6 +281,7 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
                          moved_to=None if reason else moved_to(response),
                          moved_from=requested, confirm_document=None if reason else meta.get("confirm_of"),
                          held_fetches=2 if same_again else 1, text_sha256=hashes.text if hashes else None,
+                         learned_sites=hashes.learned if hashes and not reason else None,
                          text_moved=document is None or state.comparison_sha256 is None or differs)
 
     def _again(self, source: SourceConfig, url: str, meta: dict, **extra: Any) -> scrapy.Request:

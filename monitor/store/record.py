@@ -16,11 +16,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
+from sqlalchemy.sql import Executable
 from sqlmodel import Session, select
 
 from monitor.archive import Archive
@@ -33,7 +34,7 @@ from monitor.store.derive import DerivedColumns, DiffJob, derive_columns, versio
 from monitor.store.models import Blob, Change, Fetch, Source, Version
 from monitor.store.persistence import alternation, hold_suspicious
 from monitor.store.standing import update_status
-from monitor.store.upsert import dialect_insert
+from monitor.store.upsert import built_once, dialect_insert
 from monitor.store.volatile import VolatileSite, remember_sites, site_rows, sites_of
 
 KEPT_HEADERS = ("content-type", "content-length", "etag", "last-modified", "date", "server", "location",
@@ -86,19 +87,24 @@ def latest_version(session: Session, source_id: str) -> Version | None:
                         .order_by(Version.number.desc()).limit(1)).first()
 
 
+# The statements of every fetch, built once (building one costs more than running it on SQLite).
 _VERSION = Version.__table__
+_SOURCE_ID = bindparam("source_id")
 _CURRENT = (Version.id, Version.number, Version.rules, Version.text_sha256)
-_CURRENT_LIGHT = core_select(*_CURRENT)
-_CURRENT_FULL = core_select(*_CURRENT, Version.fetch_id, Version.blob_sha256, Version.document_json,
-                            Version.notice_date_json)
+_CURRENT_LIGHT, _CURRENT_FULL = (
+    core_select(*columns).where(Version.source_id == _SOURCE_ID).order_by(Version.number.desc()).limit(1)
+    for columns in (_CURRENT, (*_CURRENT, Version.fetch_id, Version.blob_sha256, Version.document_json,
+                               Version.notice_date_json)))
+_LANGUAGE = core_select(Source.language).where(Source.id == _SOURCE_ID)
+_DISCOVERED = core_select(Source.id, Source.discovered_url).where(Source.id == _SOURCE_ID)
+_LOCK_SOURCE = core_select(Source.id).where(Source.id == _SOURCE_ID).with_for_update()
+_INSERT_FETCH = insert(Fetch.__table__)
 
 
 def current_version(conn: Connection, source_id: str, *, texts: bool = False) -> Row | None:
     """The source's current version as a plain row (id, number, rules, text hash; with `texts` also its
     fetch, blob, stored document and date): what recording compares a fetch with, read without the ORM."""
-    query = _CURRENT_FULL if texts else _CURRENT_LIGHT
-    return conn.execute(query.where(Version.source_id == source_id)
-                        .order_by(Version.number.desc()).limit(1)).first()
+    return conn.execute(_CURRENT_FULL if texts else _CURRENT_LIGHT, {"source_id": source_id}).first()
 
 
 def _fetch_values(item: FetchResult, cycle_id: str | None) -> dict:
@@ -114,7 +120,7 @@ def _fetch_values(item: FetchResult, cycle_id: str | None) -> dict:
 
 
 def _insert_fetch(session: Session, values: dict) -> int:
-    return session.connection().execute(insert(Fetch.__table__), values).inserted_primary_key[0]
+    return session.connection().execute(_INSERT_FETCH, values).inserted_primary_key[0]
 
 
 def _ensure_blob(session: Session, item: FetchResult) -> None:
@@ -124,8 +130,12 @@ def _ensure_blob(session: Session, item: FetchResult) -> None:
     if archived is None:
         return
     conn = session.connection()
-    conn.execute(dialect_insert(conn, Blob.__table__).on_conflict_do_nothing(index_elements=["sha256"]),
+    conn.execute(built_once(conn, "blob once", _insert_blob),
                  {"sha256": archived.sha256, "size": archived.size, "stored_size": archived.stored_size})
+
+
+def _insert_blob(bind: Connection) -> Executable:
+    return dialect_insert(bind, Blob.__table__).on_conflict_do_nothing(index_elements=["sha256"])
 
 
 def derive_document(body: bytes, content_type: str | None, source: SourceConfig, url: str) -> Document:
@@ -190,7 +200,7 @@ def diff_job(session: Session, source_id: str, previous: Version | Row | None, d
              rules: str | None, sites: Sequence[Site], fetched_at: datetime | None,
              budget: DiffBudget | None) -> DiffJob:
     """What recording `document` as the source's next version needs computed."""
-    language = session.connection().execute(core_select(Source.language).where(Source.id == source_id)).scalar()
+    language = session.connection().execute(_LANGUAGE, {"source_id": source_id}).scalar()
     return DiffJob(source_id=source_id, previous_id=previous.id if previous else None,
                    previous_document_json=previous.document_json if previous else None,
                    previous_notice_date_json=previous.notice_date_json if previous else None,
@@ -219,7 +229,12 @@ def _volatile_sites(session: Session, item: FetchResult,
                     document: Document) -> tuple[list[Site], list[Site], list[VolatileSite]]:
     """The source's known volatile sites with what this fetch's confirmation taught, that lesson, and the
     sites' rows (read once: recording follows them with `remember_sites`)."""
-    learned = learn(item.confirm_document, document) if item.confirm_document is not None else []
+    if item.confirm_document is None:
+        learned = []
+    elif item.learned_sites is not None and document is item.document:
+        learned = list(item.learned_sites)  # learned where the page was extracted
+    else:
+        learned = learn(item.confirm_document, document)
     rows = site_rows(session, item.source_id)
     return merge(sites_of(rows), learned), learned, rows
 
@@ -229,7 +244,7 @@ def lock_source(session: Session, source_id: str) -> None:
     ignores FOR UPDATE: no statement there)."""
     conn = session.connection()
     if conn.dialect.name != "sqlite":
-        conn.execute(core_select(Source.id).where(Source.id == source_id).with_for_update())
+        conn.execute(_LOCK_SOURCE, {"source_id": source_id})
 
 
 def record_fetch(engine: Engine, item: FetchResult, source: SourceConfig, *, cycle_id: str | None = None,
@@ -267,7 +282,7 @@ def _note_discovery(session: Session, item: FetchResult) -> bool:
     if not item.discovered_url:
         return False
     conn = session.connection()
-    known = conn.execute(core_select(Source.id, Source.discovered_url).where(Source.id == item.source_id)).first()
+    known = conn.execute(_DISCOVERED, {"source_id": item.source_id}).first()
     if known is None or known.discovered_url == item.discovered_url:
         return False
     conn.execute(update(Source).where(Source.id == item.source_id).values(discovered_url=item.discovered_url))
@@ -352,11 +367,13 @@ def _record(session: Session, fetch: dict, item: FetchResult, source: SourceConf
         rederive(session, previous, source, rules, archive)
     sites, learned, site_rows_ = _volatile_sites(session, item, document)
     remember_sites(session, item.source_id, learned, document, fetch["fetched_at"], rows=site_rows_)
-    digest = (item.text_sha256 if document is item.document else None) or text_sha256(document)
-    if previous is not None and previous.text_sha256 == digest:  # the stored texts are not needed
-        return recorded(FetchOutcome.UNCHANGED, version_number=previous.number)
-    if isinstance(previous, Row):
-        previous = current_version(conn, item.source_id, texts=True)
+    digest = None
+    if previous is not None:
+        digest = (item.text_sha256 if document is item.document else None) or text_sha256(document)
+        if previous.text_sha256 == digest:  # the stored texts are not needed
+            return recorded(FetchOutcome.UNCHANGED, version_number=previous.number)
+        if isinstance(previous, Row):
+            previous = current_version(conn, item.source_id, texts=True)
     if previous is not None and (_same_text(previous, document, sites, digest)
                                  or alternation(session, item.source_id, document, sites, fetch["fetched_at"])):
         return recorded(FetchOutcome.UNCHANGED, version_number=previous.number)

@@ -24,7 +24,7 @@ from sqlmodel import Field, Session, SQLModel, select
 from monitor.core import ACCEPTED_OUTCOMES, SUCCESS_OUTCOMES, Document, FetchOutcome, Standing, as_utc, iso_utc, utcnow
 from monitor.diff import masked_sha256
 from monitor.store.models import Fetch, Source, Version
-from monitor.store.upsert import dialect_insert
+from monitor.store.upsert import built_once, dialect_insert
 from monitor.store.volatile import sites_by_source
 
 GONE_STATUSES = (404, 410)
@@ -125,23 +125,17 @@ def _loaded(session: Session, source_id: str) -> bool:
                for obj in (*session.new, *session.identity_map.values()))
 
 
-_GOOD_UPSERTS: dict[str, Executable] = {}
-
-
 def _good_upsert(bind: Connection) -> Executable:
-    """INSERT ... ON CONFLICT DO UPDATE of a good fetch's standing, built once per dialect."""
-    dialect = bind.dialect.name
-    if dialect not in _GOOD_UPSERTS:
-        stmt = dialect_insert(bind, _STATUS)
-        _GOOD_UPSERTS[dialect] = stmt.on_conflict_do_update(
-            index_elements=["source_id"], set_={key: stmt.excluded[key] for key in ("updated_at", *_GOOD)})
-    return _GOOD_UPSERTS[dialect]
+    """INSERT ... ON CONFLICT DO UPDATE of a good fetch's standing."""
+    stmt = dialect_insert(bind, _STATUS)
+    return stmt.on_conflict_do_update(index_elements=["source_id"],
+                                      set_={key: stmt.excluded[key] for key in ("updated_at", *_GOOD)})
 
 
 def _mark_good(session: Session, source_id: str, when: datetime) -> None:
     """A good fetch's standing in one statement: insert the row, or update it in place."""
     conn = session.connection()
-    conn.execute(_good_upsert(conn), {"source_id": source_id, "updated_at": when, **_GOOD})
+    conn.execute(built_once(conn, "good standing", _good_upsert), {"source_id": source_id, "updated_at": when, **_GOOD})
 
 
 def update_status(session: Session, *, source_id: str, outcome: str, status: int | None, error: str | None,

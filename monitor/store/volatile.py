@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Text, UniqueConstraint, bindparam
 from sqlmodel import Field, Session, SQLModel, select
 
 from monitor.core import Document, utcnow
@@ -55,10 +55,13 @@ def sites_by_source(session: Session) -> dict[str, list[Site]]:
     return found
 
 
+_SITES_OF_SOURCE = (select(VolatileSite).where(VolatileSite.source_id == bindparam("source_id"))
+                    .order_by(VolatileSite.id))
+
+
 def site_rows(session: Session, source_id: str) -> list[VolatileSite]:
     """A source's volatile sites as rows, oldest first (recording reads them once, to mask and to follow)."""
-    return list(session.exec(select(VolatileSite).where(VolatileSite.source_id == source_id)
-                             .order_by(VolatileSite.id)).all())
+    return list(session.exec(_SITES_OF_SOURCE, params={"source_id": source_id}).all())
 
 
 def sites_of(rows: Iterable[VolatileSite]) -> list[Site]:
