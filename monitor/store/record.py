@@ -198,14 +198,15 @@ class PlannedDiff:
 
 def diff_job(session: Session, source_id: str, previous: Version | Row | None, document: Document,
              rules: str | None, sites: Sequence[Site], fetched_at: datetime | None,
-             budget: DiffBudget | None) -> DiffJob:
-    """What recording `document` as the source's next version needs computed."""
+             budget: DiffBudget | None, digest: str | None = None) -> DiffJob:
+    """What recording `document` as the source's next version needs computed (`digest`: its text hash,
+    if the crawl computed it)."""
     language = session.connection().execute(_LANGUAGE, {"source_id": source_id}).scalar()
     return DiffJob(source_id=source_id, previous_id=previous.id if previous else None,
                    previous_document_json=previous.document_json if previous else None,
                    previous_notice_date_json=previous.notice_date_json if previous else None,
                    document=document, language=language or document.language,
-                   rules=rules, fetched_at=fetched_at, sites=tuple(sites), budget=budget)
+                   rules=rules, fetched_at=fetched_at, sites=tuple(sites), budget=budget, text_sha256=digest)
 
 
 def plan_diff(engine: Engine, item: FetchResult, source: SourceConfig,
@@ -222,7 +223,8 @@ def plan_diff(engine: Engine, item: FetchResult, source: SourceConfig,
         sites, _, _ = _volatile_sites(session, item, item.document)
         if previous is not None and _same_text(previous, item.document, sites, item.text_sha256):
             return None
-        return diff_job(session, item.source_id, previous, item.document, rules, sites, item.fetched_at, budget)
+        return diff_job(session, item.source_id, previous, item.document, rules, sites, item.fetched_at, budget,
+                        item.text_sha256)
 
 
 def _volatile_sites(session: Session, item: FetchResult,
@@ -367,9 +369,10 @@ def _record(session: Session, fetch: dict, item: FetchResult, source: SourceConf
         rederive(session, previous, source, rules, archive)
     sites, learned, site_rows_ = _volatile_sites(session, item, document)
     remember_sites(session, item.source_id, learned, document, fetch["fetched_at"], rows=site_rows_)
+    known = item.text_sha256 if document is item.document else None  # hashed where it was extracted
     digest = None
     if previous is not None:
-        digest = (item.text_sha256 if document is item.document else None) or text_sha256(document)
+        digest = known or text_sha256(document)
         if previous.text_sha256 == digest:  # the stored texts are not needed
             return recorded(FetchOutcome.UNCHANGED, version_number=previous.number)
         if isinstance(previous, Row):
@@ -378,7 +381,7 @@ def _record(session: Session, fetch: dict, item: FetchResult, source: SourceConf
                                  or alternation(session, item.source_id, document, sites, fetch["fetched_at"])):
         return recorded(FetchOutcome.UNCHANGED, version_number=previous.number)
     context = {"confirmed": item.confirm_document is not None or persisted is not None, "persisted": persisted}
-    job = diff_job(session, item.source_id, previous, document, rules, sites, fetch["fetched_at"], diff_budget)
+    job = diff_job(session, item.source_id, previous, document, rules, sites, fetch["fetched_at"], diff_budget, known)
     derived = planned.columns if planned is not None and planned.job == job else derive_columns(job)
     if derived.error:
         return recorded(FetchOutcome.FAILED, derived.error)
