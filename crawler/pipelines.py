@@ -1,7 +1,8 @@
 """Item pipelines: archive the raw body first, then record the fetch and derive versions.
 
 Each stage is a small class built by `from_crawler` and wired in ITEM_PIPELINES, so a stage can be
-added, reordered or tested alone. Both share one `Recorder` (database engine, archive, config).
+added, reordered or tested alone. Both share one `Recorder` (database engine, archive, config, and its
+threads: a few for archive writes and reads, one that commits).
 """
 
 from __future__ import annotations
@@ -45,6 +46,27 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+#: Threads for archive writes and diff-planning reads (each mostly waits on fsync or the database).
+IO_THREADS = 4
+
+
+class Threads:
+    """A thread pool started on first use and stopped when the reactor shuts down."""
+
+    def __init__(self, size: int, name: str) -> None:
+        self.pool = ThreadPool(minthreads=0, maxthreads=size, name=name)
+        self.started = False
+
+    def run(self, func: Callable[..., T], *args: Any) -> Deferred:
+        from twisted.internet import reactor  # not at import: Scrapy installs the reactor it is configured for
+
+        if not self.started:
+            self.pool.start()
+            reactor.addSystemEventTrigger("during", "shutdown", self.pool.stop)
+            self.started = True
+        return deferToThreadPool(reactor, self.pool, func, *args)
+
+
 class Recorder:
     """Per-crawl state shared by the pipelines and the spider."""
 
@@ -61,22 +83,20 @@ class Recorder:
         crawl = loaded.config.crawl
         # Forked now, before the reactor starts threads: the processes that extract pages.
         self.pool = WorkPool(crawl.extract_workers or None, crawl.extract_timeout)
-        # Every write of the crawl goes through one thread: off the reactor, and one SQLite writer at a time
-        # (two threads' read-then-write transactions would fail each other with "database is locked").
-        self.writer = ThreadPool(minthreads=0, maxthreads=1, name="noticewatch-db")
-        self.writer_started = False
+        # Every database write of the crawl goes through one thread: off the reactor, and one SQLite writer
+        # at a time (two threads' read-then-write transactions would fail each other with "database is locked").
+        self.writer = Threads(1, "noticewatch-db")
+        # Archive writes (gzip, fsync) and the reads that plan a diff wait on the disk, not on each other:
+        # a few threads beside the writer, so the writer only commits.
+        self.io = Threads(IO_THREADS, "noticewatch-io")
 
     def write(self, func: Callable[..., T], *args: Any) -> Deferred:
         """Run a database write off the reactor thread, after the writes before it."""
-        if not self.writer_started:
-            self.writer.start()
-            from twisted.internet import reactor  # not at import: Scrapy installs the reactor it is configured for
+        return self.writer.run(func, *args)
 
-            reactor.addSystemEventTrigger("during", "shutdown", self.writer.stop)
-            self.writer_started = True
-        from twisted.internet import reactor
-
-        return deferToThreadPool(reactor, self.writer, func, *args)
+    def io_call(self, func: Callable[..., T], *args: Any) -> Deferred:
+        """Run an archive write or a database read off the reactor thread, beside the writer."""
+        return self.io.run(func, *args)
 
     def fetch_states(self, source_ids: list[str]) -> dict[str, FetchState]:
         """The states of all of a cycle's sources, in one query."""
@@ -105,8 +125,10 @@ class ArchivePipeline:
         return cls(get_recorder(crawler))
 
     def process_item(self, item: FetchResult, spider=None) -> Deferred:
-        """In the writer thread too: a new body is fsynced, which must not stall the reactor."""
-        return self.recorder.write(self._store, item)
+        """In an I/O thread: a new body is fsynced, which must stall neither the reactor nor the database
+        writer. The record stage starts only when this one has returned, so a fetch's row never exists
+        before its file is durable."""
+        return self.recorder.io_call(self._store, item)
 
     def _store(self, item: FetchResult) -> FetchResult:
         if item.body is not None:
@@ -144,8 +166,8 @@ class RecordPipeline:
     def _plan(self, item: FetchResult) -> Deferred:
         """The diff this fetch's recording needs, made in a worker process (None: nothing to diff)."""
         budget = self._budget()
-        planning = self.recorder.write(plan_diff, self.recorder.engine, item, self.recorder.sources[item.source_id],
-                                       budget)
+        planning = self.recorder.io_call(plan_diff, self.recorder.engine, item,
+                                         self.recorder.sources[item.source_id], budget)
         return planning.addCallback(self._derive)
 
     def _derive(self, job: DiffJob | None) -> Deferred | None:

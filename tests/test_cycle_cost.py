@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from sqlalchemy import event, text
 from sqlmodel import Session, select
 
+from monitor.archive import Archive
 from monitor.config import load_config
-from monitor.store import Fetch, Version, fetch_states, open_db
+from monitor.core import FetchResult
+from monitor.store import Fetch, SourceStatus, Version, fetch_states, open_db, record_fetch
 from tests.support import run_cli
 
 
@@ -49,3 +52,30 @@ def test_a_source_without_a_version_sends_no_validators(tmp_path):
     engine = open_db(f"sqlite:///{tmp_path / 'nw.db'}")
     with Session(engine) as session:
         assert fetch_states(session, ["nothing"]) == {}
+
+
+def test_an_unchanged_fetch_of_the_last_good_body_is_three_statements_and_one_commit(site, config_path):
+    # The crawl's one writer thread commits every fetch: the common one must stay cheap (issue 14: the
+    # commit per fetch stays, for crash safety; the statements around it are few and plain).
+    assert run_cli(config_path, "run", "--json").returncode == 0
+    loaded = load_config(config_path)
+    engine = open_db(loaded.database_url)
+    source = loaded.config.sources_named(["ismt"])[0]
+    with Session(engine) as session:
+        last = session.exec(select(Fetch).where(Fetch.source_id == "ismt").order_by(Fetch.id.desc())).first()
+    archive = Archive(loaded.snapshots_dir)
+    body = archive.get(last.blob_sha256)
+    item = FetchResult(source_id="ismt", url=source.url, final_url=source.url, fetched_at=datetime.now(UTC),
+                       status=200, headers={"Content-Type": "text/html"}, body=body, same_body=True)
+    item.archived = archive.put(body)
+    statements: list[str] = []
+    commits: list[object] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    event.listen(engine, "commit", commits.append)
+    result = record_fetch(engine, item, source, cycle_id="again")
+    assert result.outcome == "unchanged" and result.version_number == 1
+    assert len(statements) == 3 and len(commits) == 1, statements
+    with Session(engine) as session:
+        fetch = session.exec(select(Fetch).where(Fetch.cycle_id == "again")).one()
+        assert (fetch.outcome, fetch.blob_sha256, fetch.content_type) == ("unchanged", last.blob_sha256, "text/html")
+        assert session.get(SourceStatus, "ismt").state == "ok"

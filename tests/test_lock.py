@@ -81,6 +81,25 @@ def test_claim_takes_free_sources_skips_held_ones_and_releases_after(engine):
     assert set(holders(engine, ["source:a", "source:b", "source:c"])) == {"source:b"}
 
 
+def test_a_claim_takes_free_expired_and_dead_holders_locks_in_bulk_and_leaves_live_ones(engine):
+    # acquire_many takes hundreds of locks in one transaction; what it cannot take goes the one-by-one way.
+    import socket
+
+    host = socket.gethostname()
+    past = datetime.now(UTC) - timedelta(minutes=5)
+    assert acquire(engine, lock_name("expired"), "elsewhere:1:a", ttl=1, now=past)
+    assert acquire(engine, lock_name("dead"), f"{host}:{_dead_pid()}:b", ttl=600)
+    assert acquire(engine, lock_name("live"), "elsewhere:2:c", ttl=600)
+    ids = [f"s{n:03d}" for n in range(300)] + ["expired", "dead", "live"]
+    with claim_sources(engine, ids, ttl=600) as claim:
+        assert claim.held == [s for s in ids if s != "live"] and list(claim.skipped) == ["live"]
+        rows = holders(engine, [lock_name(s) for s in ids])
+        assert {row.owner for name, row in rows.items() if name != lock_name("live")} == {claim.owner}
+        with claim_sources(engine, ["s000", "other"], ttl=600) as second:  # a second run meanwhile
+            assert second.held == ["other"] and list(second.skipped) == ["s000"]
+    assert set(holders(engine, [lock_name(s) for s in ids])) == {lock_name("live")}
+
+
 def test_second_run_exits_with_a_clear_message_while_every_source_is_locked(engine, config_path, site):
     for source_id in site.pages:
         assert acquire(engine, lock_name(source_id), "other-host:4242:abcd", ttl=600)

@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import scrapy
@@ -31,6 +32,7 @@ from crawler.workpool import PageTooHard
 from monitor import __version__
 from monitor.config import ConfigError, LoadedConfig, SourceConfig
 from monitor.core import Document, FetchResult, utcnow
+from monitor.diff import learn, masked_sha256
 from monitor.extract import (
     FetchPolicy,
     assess_fetch,
@@ -92,17 +94,35 @@ def moved_to(response: Response) -> str | None:
     return target if target and urls and target != urls[0] else None
 
 
+@dataclass(frozen=True)
+class TextHashes:
+    """A page's text hash as compared (`text`) and with the source's volatile sites masked (`masked`),
+    computed in the worker process that extracted it: hashing a notice's text costs as much as parsing
+    it, so the reactor and the database writer use these instead of hashing it again. `learned` are the
+    volatile sites a confirming fetch taught (None when it was no confirmation): learning them costs as
+    much again."""
+
+    text: str
+    masked: str
+    learned: tuple | None = None
+
+
 def judge_page(body: bytes, content_type: str | None, source: SourceConfig, url: str, requested: str,
-               previous_chars: int | None, policy: FetchPolicy) -> tuple[Document | None, str | None, str | None]:
+               previous_chars: int | None, policy: FetchPolicy, sites: tuple = (),
+               confirm_of: Document | None = None,
+               ) -> tuple[Document | None, str | None, str | None, TextHashes | None]:
     """In a worker process: the page's Document, why it is not the notice if it is not
-    (monitor.extract.fetchcheck), or the sentence its extraction failed with."""
+    (monitor.extract.fetchcheck), or the sentence its extraction failed with; and its text's hashes (with
+    what it teaches of volatile sites when it confirms the text `confirm_of`)."""
     try:
         document = extract_document(body, content_type, select=source.select, remove=source.remove,
                                     language=source.language, url=url)
     except Exception as exc:  # noqa: BLE001  (hostile input: the source's fetch fails with a sentence)
-        return None, None, extraction_failure(exc, url)
-    return document, assess_fetch(document, body, url=requested, final_url=url, previous_chars=previous_chars,
-                                  policy=policy), None
+        return None, None, extraction_failure(exc, url), None
+    reason = assess_fetch(document, body, url=requested, final_url=url, previous_chars=previous_chars, policy=policy)
+    digest = text_sha256(document)
+    learned = tuple(learn(confirm_of, document)) if confirm_of is not None and not reason else None
+    return document, reason, None, TextHashes(digest, masked_sha256(document, sites) if sites else digest, learned)
 
 
 class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
@@ -234,9 +254,9 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
                              moved_to=moved_to(response), moved_from=requested)
             return
         try:  # in a worker process, under the page time limit: the reactor goes on downloading
-            document, reason, failure = await maybe_deferred_to_future(self.pool.submit(
+            document, reason, failure, hashes = await maybe_deferred_to_future(self.pool.submit(
                 judge_page, body, headers.get("Content-Type"), source, response.url, requested,
-                state.previous_chars, self.policy))
+                state.previous_chars, self.policy, state.sites, meta.get("confirm_of")))
         except (PageTooHard, RuntimeError) as exc:
             error = str(exc) if isinstance(exc, PageTooHard) else f"extraction failed: {exc}"
             yield self._item(meta, response.url, status=response.status, headers=headers, body=body,
@@ -247,22 +267,22 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
                              extract_error=failure)
             return
         if reason and not meta.get("recheck"):
-            yield self._again(source, requested, meta, recheck=reason, recheck_sha256=text_sha256(document)
-                              if document is not None else None)
+            yield self._again(source, requested, meta, recheck=reason, recheck_sha256=hashes.text if hashes else None)
             return
         crawl = self.loaded.config.crawl
-        if not reason and document is not None and crawl.confirm and "confirm_of" not in meta \
-                and state.differs(document):
+        differs = hashes is not None and state.differs_by(hashes.masked)
+        if not reason and document is not None and crawl.confirm and "confirm_of" not in meta and differs:
             # The text moved: fetch again moments later before recording; what differs is volatile.
             yield self._again(source, requested, meta, confirm_of=document, noticewatch_pause=crawl.confirm_delay)
             return
-        same_again = reason and document is not None and meta.get("recheck_sha256") == text_sha256(document)
+        same_again = reason and hashes is not None and meta.get("recheck_sha256") == hashes.text
         yield self._item(meta, response.url, status=response.status, headers=headers, body=body,
                          document=document, suspicious=f"{reason} (again after a re-fetch)" if reason else None,
                          moved_to=None if reason else moved_to(response),
                          moved_from=requested, confirm_document=None if reason else meta.get("confirm_of"),
-                         held_fetches=2 if same_again else 1,
-                         text_moved=document is None or state.comparison_sha256 is None or state.differs(document))
+                         held_fetches=2 if same_again else 1, text_sha256=hashes.text if hashes else None,
+                         learned_sites=hashes.learned if hashes and not reason else None,
+                         text_moved=document is None or state.comparison_sha256 is None or differs)
 
     def _again(self, source: SourceConfig, url: str, meta: dict, **extra: Any) -> scrapy.Request:
         """The same notice fetched once more in this cycle (a recheck or a confirmation)."""

@@ -52,6 +52,8 @@ class FetchResult:
     same_body: bool = False
     extract_error: str | None = None  # the page could not be extracted (error, time limit): a failed fetch
     text_moved: bool = True  # False when the spider saw `document` equal the current version's text
+    text_sha256: str | None = None  # `document`'s text hash as compared, computed where it was extracted
+    learned_sites: tuple | None = None  # volatile sites `confirm_document` and `document` taught (there too)
 
     @property
     def content_type(self) -> str | None:

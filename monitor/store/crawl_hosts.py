@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, Insert, Text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Column, Text
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
 
 from monitor.core import as_utc
+from monitor.store.upsert import dialect_insert
 
 ROBOTS_MAX_AGE = timedelta(hours=24)
 
@@ -55,16 +55,11 @@ def load_last_requests(engine: Engine) -> dict[str, datetime]:
         return {row.host: as_utc(row.last_request_at) for row in session.exec(select(CrawlHost))}
 
 
-def _insert(engine: Engine, model: type[SQLModel]) -> Insert:
-    """An INSERT that can say what to do on a key already there (SQLite and PostgreSQL both can)."""
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    return dialect.insert(model.__table__)
-
-
 def save_robots(engine: Engine, origin: str, status: int, body: str | None, when: datetime) -> None:
     """Store an origin's robots.txt, replacing the one kept before (one statement: a fleet worker's
     concurrent save of the same origin cannot fail it)."""
-    statement = _insert(engine, RobotsTxt).values(origin=origin, status=status, body=body, fetched_at=when)
+    statement = dialect_insert(engine, RobotsTxt.__table__).values(origin=origin, status=status, body=body,
+                                                                   fetched_at=when)
     with engine.begin() as conn:
         conn.execute(statement.on_conflict_do_update(index_elements=["origin"], set_={
             "status": statement.excluded.status, "body": statement.excluded.body,
@@ -76,7 +71,7 @@ def save_last_requests(engine: Engine, last: dict[str, datetime]) -> None:
     (by another worker) wins, so no process ever moves a host's time back."""
     if not last:
         return
-    statement = _insert(engine, CrawlHost)
+    statement = dialect_insert(engine, CrawlHost.__table__)
     table = CrawlHost.__table__
     upsert = statement.on_conflict_do_update(index_elements=["host"], set_={
         "last_request_at": statement.excluded.last_request_at},

@@ -20,11 +20,12 @@ from monitor.extract import text_sha256
 from monitor.store.models import Version
 
 
-def version_fields(document: Document, language: str | None = None, rules: str | None = None) -> dict:
+def version_fields(document: Document, language: str | None = None, rules: str | None = None,
+                   digest: str | None = None) -> dict:
     """The derived columns of a version: text hash, sizes, stored document, Markdown, the notice's date,
-    and the extraction rules that made it."""
+    and the extraction rules that made it. `digest` is the text hash when it was computed already."""
     notice_date = find_notice_date(document, language or document.language)
-    return {"rules": rules, "text_sha256": text_sha256(document), "chars": document.char_count(),
+    return {"rules": rules, "text_sha256": digest or text_sha256(document), "chars": document.char_count(),
             "block_count": len(document.blocks), "document_json": document.to_json(),
             "markdown": document.markdown(),
             "notice_date_json": json.dumps(notice_date.to_dict() if notice_date else None, ensure_ascii=False)}
@@ -80,6 +81,7 @@ class DiffJob:
     fetched_at: datetime | None
     sites: tuple[Site, ...] = ()
     budget: DiffBudget | None = None
+    text_sha256: str | None = None  # the new document's text hash, when the crawl computed it already
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ class DerivedColumns:
 
 def derive_columns(job: DiffJob) -> DerivedColumns:
     """Run a DiffJob: pure computation, safe in any process (the crawl runs it in its extraction pool)."""
-    fields = version_fields(job.document, job.language, job.rules)
+    fields = version_fields(job.document, job.language, job.rules, job.text_sha256)
     if job.previous_id is None:
         return DerivedColumns(fields)
     old = Version(document_json=job.previous_document_json, notice_date_json=job.previous_notice_date_json)

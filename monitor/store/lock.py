@@ -5,7 +5,8 @@ machines that share one PostgreSQL. A holder renews its locks while it crawls (a
 that was killed stops renewing, and its locks expire after `[schedule].lock_ttl`.
 
 Acquiring is one atomic statement on both SQLite and PostgreSQL: an UPDATE that takes over an expired
-(or our own) row, else an INSERT that the primary key lets only one contender win.
+(or our own) row, else an INSERT that the primary key lets only one contender win. A cycle takes all its
+sources' locks that way in one transaction (`acquire_many`), and only the ones it did not get one by one.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel
 
 from monitor.core import as_utc, iso_utc, utcnow
+from monitor.store.upsert import dialect_insert
 
 
 class CrawlLock(SQLModel, table=True):
@@ -66,6 +68,25 @@ def acquire(engine: Engine, name: str, owner: str, ttl: float, now: datetime | N
     except IntegrityError:
         return _take_over_dead(engine, name, values)
     return True
+
+
+def acquire_many(engine: Engine, names: list[str], owner: str, ttl: float, now: datetime | None = None) -> set[str]:
+    """`acquire` for many locks in one transaction: each free, expired or already ours is taken by the same
+    two statements (UPDATE, then INSERT that skips a name someone holds), in name order so two contenders
+    meet in the same order. Returns the names taken; the others are `acquire`d one by one (which takes
+    over a killed process's lock)."""
+    names = sorted(set(names))
+    if not names:
+        return set()
+    now = as_utc(now or utcnow())
+    values = {"owner": owner, "acquired_at": now, "expires_at": now + timedelta(seconds=ttl)}
+    free = or_(_TABLE.c.expires_at < now, _TABLE.c.owner == owner)
+    with engine.begin() as conn:
+        conn.execute(update(_TABLE).where(_TABLE.c.name.in_(names), free).values(**values))
+        conn.execute(dialect_insert(conn, _TABLE).on_conflict_do_nothing(index_elements=["name"]),
+                     [{"name": name, **values} for name in names])
+        mine = select(_TABLE.c.name).where(_TABLE.c.name.in_(names), _TABLE.c.owner == owner)
+        return set(conn.execute(mine).scalars())
 
 
 def owner_is_dead(owner: str) -> bool:
@@ -162,8 +183,9 @@ class _Heartbeat(threading.Thread):
 def claim_sources(engine: Engine, source_ids: list[str], ttl: float, owner: str | None = None) -> Iterator[Claim]:
     """Lock each source we can, keep the locks alive while the block runs, release them after."""
     claim = Claim(owner=owner or new_owner())
+    taken = acquire_many(engine, [lock_name(s) for s in source_ids], claim.owner, ttl)
     for source_id in source_ids:
-        if acquire(engine, lock_name(source_id), claim.owner, ttl):
+        if lock_name(source_id) in taken or acquire(engine, lock_name(source_id), claim.owner, ttl):
             claim.held.append(source_id)
     if len(claim.held) < len(source_ids):
         locked = holders(engine, [lock_name(s) for s in source_ids if s not in claim.held])

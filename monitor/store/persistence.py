@@ -57,8 +57,12 @@ def release_held(row: SourceStatus) -> None:
 
 
 def _recent(session: Session, source_id: str, sites: Sequence[Site]) -> list[tuple[int, str]]:
+    """The last three versions' numbers and masked hashes, newest first; none while there are fewer (then
+    no alternation can start, and hashing their texts would be wasted)."""
     rows = session.exec(select(Version).where(Version.source_id == source_id)
                         .order_by(Version.number.desc()).limit(3)).all()
+    if len(rows) < 3:
+        return []
     return [(v.number, masked_sha256(Document.from_json(v.document_json), sites)) for v in rows]
 
 
@@ -68,15 +72,14 @@ def alternation(session: Session, source_id: str, document: Document, sites: Seq
 
     Alternation starts when the versions read A, B, A and the page shows B again; a third text ends it."""
     row = status_row(session, source_id)
-    digest = masked_sha256(document, sites)
     if row.alternating_json:
         known = json.loads(row.alternating_json)
-        if digest in known["hashes"]:
+        if masked_sha256(document, sites) in known["hashes"]:
             return True
         row.alternating_json, row.alternating_since = None, None
         return False
     recent = _recent(session, source_id, sites)
-    if starts_alternation(digest, [h for _, h in recent]):
+    if recent and starts_alternation(masked_sha256(document, sites), [h for _, h in recent]):
         (n, a), (m, b), _ = recent
         row.alternating_json = json.dumps({"hashes": [a, b], "versions": sorted([n, m])})
         row.alternating_since = when

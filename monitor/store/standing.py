@@ -17,11 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Column, Text, func
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Executable
 from sqlmodel import Field, Session, SQLModel, select
 
 from monitor.core import ACCEPTED_OUTCOMES, SUCCESS_OUTCOMES, Document, FetchOutcome, Standing, as_utc, iso_utc, utcnow
 from monitor.diff import masked_sha256
 from monitor.store.models import Fetch, Source, Version
+from monitor.store.upsert import built_once, dialect_insert
 from monitor.store.volatile import sites_by_source
 
 GONE_STATUSES = (404, 410)
@@ -71,10 +74,12 @@ class FetchState:
 
     def differs(self, document: Document) -> bool:
         """Would this text be a new version? (Then the spider confirms it with a second fetch.)"""
-        if self.comparison_sha256 is None:
-            return False
-        digest = masked_sha256(document, self.sites)
-        return digest != self.comparison_sha256 and digest not in self.alternates
+        return self.comparison_sha256 is not None and self.differs_by(masked_sha256(document, self.sites))
+
+    def differs_by(self, masked: str) -> bool:
+        """`differs`, given the text's hash with this state's volatile sites masked (computed already)."""
+        return self.comparison_sha256 is not None and masked != self.comparison_sha256 \
+            and masked not in self.alternates
     etag: str | None = None
     last_modified: str | None = None
     good_blob: str | None = None  # sha256 of the last good fetch's body, when a version exists
@@ -108,12 +113,44 @@ def _set_problem(row: SourceStatus, state: str, problem: str | None, when: datet
     row.state, row.problem = state, problem
 
 
+_STATUS = SourceStatus.__table__
+# What a good fetch sets on the standing row (the end of any run of failures or held-back fetches).
+_GOOD = {"state": Standing.OK, "problem": None, "problem_since": None, "held_sha256": None, "held_fetches": 0,
+         "held_cycles_json": None, "consecutive_gone": 0}
+
+
+def _loaded(session: Session, source_id: str) -> bool:
+    """Is the source's standing row in this session already (read or added through the ORM)?"""
+    return any(isinstance(obj, SourceStatus) and obj.source_id == source_id
+               for obj in (*session.new, *session.identity_map.values()))
+
+
+def _good_upsert(bind: Connection) -> Executable:
+    """INSERT ... ON CONFLICT DO UPDATE of a good fetch's standing."""
+    stmt = dialect_insert(bind, _STATUS)
+    return stmt.on_conflict_do_update(index_elements=["source_id"],
+                                      set_={key: stmt.excluded[key] for key in ("updated_at", *_GOOD)})
+
+
+def _mark_good(session: Session, source_id: str, when: datetime) -> None:
+    """A good fetch's standing in one statement: insert the row, or update it in place."""
+    conn = session.connection()
+    conn.execute(built_once(conn, "good standing", _good_upsert), {"source_id": source_id, "updated_at": when, **_GOOD})
+
+
 def update_status(session: Session, *, source_id: str, outcome: str, status: int | None, error: str | None,
                   moved_from: str | None, moved_to: str | None, cycle_id: str | None, gone_after: int,
-                  when: datetime) -> SourceStatus:
-    """Fold one recorded fetch into the source's standing."""
+                  when: datetime, found: bool = False) -> None:
+    """Fold one recorded fetch into the source's standing; `found`: the fetch found its notice from the
+    home page anew. A good fetch with nothing else to note (the common case) is one upsert."""
+    if outcome not in (FetchOutcome.FAILED, FetchOutcome.SUSPICIOUS) and not moved_to and not found \
+            and not _loaded(session, source_id):
+        _mark_good(session, source_id, when)
+        return
     row = status_row(session, source_id)
     row.updated_at = when
+    if found:
+        row.found_cycle = cycle_id
     if moved_to and moved_to != row.moved_to:
         row.moved_from, row.moved_to, row.moved_at, row.moved_reported_cycle = moved_from, moved_to, when, cycle_id
     if outcome == FetchOutcome.FAILED and status in GONE_STATUSES:
@@ -124,7 +161,7 @@ def update_status(session: Session, *, source_id: str, outcome: str, status: int
             _set_problem(row, Standing.GONE, f"HTTP {status} on {row.consecutive_gone} consecutive cycles", when)
         else:
             _set_problem(row, Standing.FAILING, error or f"HTTP {status}", when)
-        return row
+        return
     if outcome == FetchOutcome.FAILED:
         _set_problem(row, Standing.FAILING, error, when)
     elif outcome == FetchOutcome.SUSPICIOUS:
@@ -133,7 +170,6 @@ def update_status(session: Session, *, source_id: str, outcome: str, status: int
         row.state, row.problem, row.problem_since = Standing.OK, None, None
         row.held_sha256, row.held_fetches, row.held_cycles_json = None, 0, None  # the run of held-back fetches ends
     row.consecutive_gone = 0
-    return row
 
 
 def _comparison_sha256(session: Session, version_id: int | None, text_hash: str | None, sites: tuple) -> str | None:

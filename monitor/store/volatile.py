@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Text, UniqueConstraint, bindparam
 from sqlmodel import Field, Session, SQLModel, select
 
 from monitor.core import Document, utcnow
@@ -55,18 +55,32 @@ def sites_by_source(session: Session) -> dict[str, list[Site]]:
     return found
 
 
-def load_sites(session: Session, source_id: str) -> list[Site]:
-    rows = session.exec(select(VolatileSite).where(VolatileSite.source_id == source_id)
-                        .order_by(VolatileSite.id)).all()
+_SITES_OF_SOURCE = (select(VolatileSite).where(VolatileSite.source_id == bindparam("source_id"))
+                    .order_by(VolatileSite.id))
+
+
+def site_rows(session: Session, source_id: str) -> list[VolatileSite]:
+    """A source's volatile sites as rows, oldest first (recording reads them once, to mask and to follow)."""
+    return list(session.exec(_SITES_OF_SOURCE, params={"source_id": source_id}).all())
+
+
+def sites_of(rows: Iterable[VolatileSite]) -> list[Site]:
     return [_site(row) for row in rows]
 
 
+def load_sites(session: Session, source_id: str) -> list[Site]:
+    return sites_of(site_rows(session, source_id))
+
+
 def remember_sites(session: Session, source_id: str, learned: Iterable[Site], document: Document,
-                   when: datetime | None = None) -> None:
+                   when: datetime | None = None, rows: Iterable[VolatileSite] | None = None) -> None:
     """Store newly learned sites and follow the known ones: a site whose value did not change for
-    `STABLE_AFTER` fetches is dropped, so the page is compared as it is again there."""
+    `STABLE_AFTER` fetches is dropped, so the page is compared as it is again there. `rows` are the
+    source's site rows when the caller read them already (`site_rows`)."""
     when = when or utcnow()
-    rows = {row.site_key: row for row in session.exec(select(VolatileSite).where(VolatileSite.source_id == source_id))}
+    if rows is None:
+        rows = site_rows(session, source_id)
+    rows = {row.site_key: row for row in rows}
     for site in learned:
         row = rows.get(_key(site))
         if row is None:
