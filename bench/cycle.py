@@ -22,7 +22,7 @@ each system in a fresh process, it times:
 By default the pages carry no ETag/Last-Modified, so unchanged cycles download every body (the worst
 case); `--validators` serves them (unchanged cycles become 304s). Prints wall seconds, CPU ms per
 notice (the process and everything it waited for: worker processes included) and the ratios to the
-bare Scrapy floor that issue 14 sets targets for.
+bare Scrapy floor that issue 14 sets targets for, and each phase's peak RSS (its largest process).
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import sqlite3
 import subprocess
@@ -63,15 +62,33 @@ p.start()
 '''
 
 
-def child_usage() -> tuple[float, int]:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+def _high_water_kib(pid: int) -> int:
+    """The process's peak resident memory so far (VmHWM: its own, not the forking parent's as wait4 says)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            return next((int(line.split()[1]) for line in status if line.startswith("VmHWM:")), 0)
+    except OSError:
+        return 0
 
 
-def timed(cmd: list[str], cwd: Path) -> tuple[float, float, subprocess.CompletedProcess]:
-    cpu0, t0 = child_usage()[0], time.perf_counter()
-    result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
-    return time.perf_counter() - t0, child_usage()[0] - cpu0, result
+def timed(cmd: list[str], cwd: Path) -> tuple[float, float, int, subprocess.CompletedProcess]:
+    """Wall and CPU seconds of a command (from wait4: the CPU counts the processes it waited for, such as
+    extraction workers), and the peak RSS in KiB of its main process, read while it runs."""
+    peak = 0
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        child = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err)
+        while os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+            peak = max(peak, _high_water_kib(child.pid))
+            time.sleep(0.05)
+        peak = max(peak, _high_water_kib(child.pid))  # a zombie until reaped: its status is still there
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - t0
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        result = subprocess.CompletedProcess(cmd, child.returncode, out.read().decode(), err.read().decode())
+    return wall, usage.ru_utime + usage.ru_stime, peak, result
 
 
 def host_of(index: int) -> str:
@@ -160,14 +177,12 @@ def main() -> None:
     (work / "urls.txt").write_text("\n".join(urls.values()))
     (work / "curl.cfg").write_text("".join(f'url = "{u}"\noutput = "/dev/null"\n' for u in urls.values()))
     run = [sys.executable, "-m", "monitor", "--config", str(config), "run", "--json"]
-    rows: list[tuple[str, float, float, str]] = []
-    rss: dict[str, int] = {}
+    rows: list[tuple[str, float, float, int, str]] = []
 
     def phase(label: str, cmd: list[str], outcome=None) -> None:
-        wall, cpu, result = timed(cmd, work)
+        wall, cpu, rss, result = timed(cmd, work)
         assert result.returncode == 0, f"{label}: {result.stderr[-3000:]}"
-        rows.append((label, wall, cpu, outcome(result) if outcome else ""))
-        rss[label] = child_usage()[1]
+        rows.append((label, wall, cpu, rss, outcome(result) if outcome else ""))
 
     def summary(result: subprocess.CompletedProcess) -> str:
         s = json.loads(result.stdout)
@@ -198,21 +213,20 @@ def main() -> None:
                 bodies = db.execute("SELECT COUNT(*) FROM (SELECT DISTINCT source_id, blob_sha256 FROM fetch WHERE "
                                     "blob_sha256 IS NOT NULL AND outcome IN ('first','changed','unchanged'))"
                                     ).fetchone()[0]
-            before = child_usage()[1]
             phase("noticewatch reextract", [sys.executable, "-m", "monitor", "--config", str(config), "reextract"])
-            rows[-1] = (*rows[-1][:3], f"{bodies} bodies, {bodies / rows[-1][1]:.0f} bodies/s, "
+            rows[-1] = (*rows[-1][:4], f"{bodies} bodies, {bodies / rows[-1][1]:.0f} bodies/s, "
                                        f"{bodies / rows[-1][2]:.0f} bodies per CPU-second")
-            rss["noticewatch reextract"] = max(before, child_usage()[1])
     finally:
         site.stop()
 
     bare = next(r for r in rows if r[0].startswith("bare"))
     print(f"noticewatch cycle benchmark: {n} notices on {hosts} loopback hosts, {os.cpu_count()} cores, "
           f"validators {'on' if args.validators else 'off'}, load average {os.getloadavg()[0]:.1f}")
-    print(f"{'system / phase':<34}{'wall s':>8}{'CPU ms/notice':>15}{'wall x bare':>13}{'CPU x bare':>12}  outcome")
-    for label, wall, cpu, outcome in rows:
-        print(f"{label:<34}{wall:>8.2f}{1000 * cpu / n:>15.2f}{wall / bare[1]:>13.2f}{cpu / bare[2]:>12.2f}  {outcome}")
-    print(f"peak RSS of any child process so far (KiB): {max(rss.values())}")
+    print(f"{'system / phase':<34}{'wall s':>8}{'CPU ms/notice':>15}{'wall x bare':>13}{'CPU x bare':>12}"
+          f"{'peak RSS MiB':>14}  outcome")
+    for label, wall, cpu, rss, outcome in rows:
+        print(f"{label:<34}{wall:>8.2f}{1000 * cpu / n:>15.2f}{wall / bare[1]:>13.2f}{cpu / bare[2]:>12.2f}"
+              f"{rss / 1024:>14.0f}  {outcome}")
 
 
 if __name__ == "__main__":
