@@ -167,8 +167,8 @@ def update_status(session: Session, *, source_id: str, outcome: str, status: int
     elif outcome == FetchOutcome.SUSPICIOUS:
         _set_problem(row, Standing.SUSPICIOUS, error, when)
     else:
-        row.state, row.problem, row.problem_since = Standing.OK, None, None
-        row.held_sha256, row.held_fetches, row.held_cycles_json = None, 0, None  # the run of held-back fetches ends
+        for key, value in _GOOD.items():  # the same columns as the one-statement path
+            setattr(row, key, value)
     row.consecutive_gone = 0
 
 
