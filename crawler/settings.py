@@ -4,6 +4,8 @@ Values that users tune (delay, timeout, retries, size cap, User-Agent contact) c
 noticewatch.toml and are applied by the `notices` spider's `update_settings`; these are defaults.
 """
 
+from scrapy.settings import default_settings
+
 from monitor import __version__
 
 BOT_NAME = "noticewatch"
@@ -43,6 +45,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ConfirmPauseMiddleware": 900,
     "crawler.fleet_politeness.FleetSlotMiddleware": 950,
 }
+# Scrapy 2.19's remote-control extension would listen on a port. It is left out of the base list, not
+# disabled with None: Scrapy imports every listed extension (and this one imports aiohttp, ~0.1 s).
+EXTENSIONS_BASE = {path: order for path, order in default_settings.EXTENSIONS_BASE.items()
+                   if not path.endswith(".RemoteControl")}
 ITEM_PIPELINES = {
     "crawler.pipelines.ArchivePipeline": 100,
     "crawler.pipelines.RecordPipeline": 200,

@@ -165,3 +165,28 @@ def test_every_package_ships_in_the_wheel():
     listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     on_disk = {m for m, path in MODULES.items() if path.name == "__init__.py"}
     assert on_disk - listed == set()
+
+
+def test_every_command_of_the_table_is_the_command_of_that_name():
+    """`monitor.cli.main.COMMANDS` routes names to modules imported on first use: each must resolve."""
+    import click
+
+    from monitor.cli.main import COMMANDS, main
+
+    context = click.Context(main)
+    for name in COMMANDS:
+        command = main.get_command(context, name)
+        assert isinstance(command, click.Command) and command.name == name, name
+    assert main.list_commands(context) == sorted(COMMANDS)
+
+
+def test_every_name_a_lazy_face_lists_resolves():
+    """A face loaded lazily (its names in __init__.pyi) must name only things its submodules have."""
+    import importlib
+
+    lazy = sorted(m for m, path in MODULES.items() if path.name == "__init__.py" and path.with_suffix(".pyi").exists())
+    assert lazy, "no lazy face found"
+    for package in lazy:
+        face = importlib.import_module(package)
+        missing = [name for name in face.__all__ if getattr(face, name, None) is None]
+        assert missing == [], f"{package}/__init__.pyi names what does not exist: {missing}"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 from sqlalchemy import event, text
@@ -46,6 +48,33 @@ def test_every_sources_validators_and_standing_come_in_one_query(site, config_pa
         assert state.etag == fetches[source_id].etag and state.etag
         assert state.conditional_headers()["If-None-Match"] == state.etag
         assert state.moved_to is None and state.discovered_url is None
+
+
+# What only other commands, or only a first start, need: an unchanged cycle must not pay to import it.
+NOT_FOR_A_STEADY_CYCLE = ("alembic", "aiohttp", "jinja2", "yaml", "tomlkit", "scrapy.extensions.remote_control",
+                          "monitor.digest", "monitor.web", "monitor.schedule.daemon", "monitor.config.edit",
+                          "monitor.config.importers", "monitor.store.reextract")
+LOADED_MODULES = """
+import atexit, json, runpy, sys
+atexit.register(lambda: print("MODULES " + json.dumps(sorted(sys.modules)), file=sys.stderr))
+sys.argv = ["noticewatch", *sys.argv[1:]]
+runpy.run_module("monitor", run_name="__main__")
+"""
+
+
+def test_a_steady_cycle_imports_only_what_crawling_needs(site, config_path):
+    """Start-up is most of a small cycle's cost (issue 14): the web server's, the digests', the
+    importers' and Alembic's modules stay unloaded when the schema is current and nothing is due."""
+    assert run_cli(config_path, "run").returncode == 0  # builds the database (Alembic runs here)
+    result = subprocess.run([sys.executable, "-c", LOADED_MODULES, "--config", str(config_path), "run", "--json"],
+                            capture_output=True, text=True, timeout=180, cwd=config_path.parent, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout)["unchanged"] == 5
+    modules = json.loads(result.stderr.rsplit("MODULES ", 1)[1])
+    assert "scrapy" in modules and "monitor.store.record" in modules  # the cycle did run here
+    loaded = sorted(m for m in modules for unwanted in NOT_FOR_A_STEADY_CYCLE
+                    if m == unwanted or m.startswith(unwanted + "."))
+    assert loaded == []
 
 
 def test_a_source_without_a_version_sends_no_validators(tmp_path):

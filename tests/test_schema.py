@@ -20,6 +20,18 @@ def test_migrations_build_exactly_the_models_schema(db_url):
     engine.dispose()
 
 
+def test_the_head_read_from_the_migration_files_is_alembics(db_url):
+    """Start-up reads the head revision without Alembic; it must be the revision Alembic upgrades to."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+    engine = open_db(db_url)
+    with engine.connect() as conn:
+        assert current_revision(conn) == MigrationContext.configure(conn).get_current_revision() == head_revision()
+    engine.dispose()
+
+
 def test_database_made_before_migrations_is_adopted(tmp_path):
     url = f"sqlite:///{tmp_path / 'current.db'}"
     engine = make_engine(url)

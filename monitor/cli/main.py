@@ -1,17 +1,49 @@
-"""The `noticewatch` command group: every command registered here, one line each (docs/architecture.md)."""
+"""The `noticewatch` command group: every command registered here, one line each (docs/architecture.md).
+
+A command's module is imported only when that command runs (or `--help` lists them all), so
+`noticewatch run` does not pay for the web server's, the fleet's or the importers' dependencies.
+"""
 
 from __future__ import annotations
+
+import importlib
 
 import click
 
 from monitor import __version__
-from monitor.cli import demo as demo_command
-from monitor.cli import diff, digest, history, locks, noise, reextract, review, run, scale, schedule, sources, web
 from monitor.cli.context import EXIT_STORAGE, Context, fail
 from monitor.core import LOG_LEVELS
 
+#: Command name -> "module:attribute" under monitor.cli (click's lazily loaded subcommands).
+COMMANDS = {
+    "run": "run:run", "changes": "history:changes", "history": "history:history", "show": "history:show",
+    "demo": "demo:demo", "digest": "digest:digest", "serve": "web:serve", "enqueue": "scale:enqueue",
+    "worker": "scale:worker", "fleet": "scale:fleet", "migrate-storage": "scale:migrate_storage",
+    "db": "scale:db_group", "rules": "noise:rules", "evaluate": "noise:evaluate", "daemon": "schedule:daemon",
+    "status": "schedule:status", "diff": "diff:diff", "reextract": "reextract:reextract", "add": "sources:add",
+    "remove": "sources:remove", "pause": "sources:pause", "resume": "sources:resume",
+    "import": "sources:import_group", "export": "sources:export", "review": "review:review", "unlock": "locks:unlock",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use (the pattern of click's documentation)."""
+
+    def __init__(self, *args, lazy_subcommands: dict[str, str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_subcommands = lazy_subcommands
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy_subcommands])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.lazy_subcommands:
+            return super().get_command(ctx, cmd_name)
+        module, attribute = self.lazy_subcommands[cmd_name].split(":")
+        return getattr(importlib.import_module(f"monitor.cli.{module}"), attribute)
+
+
+@click.group(cls=LazyGroup, lazy_subcommands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="Configuration file (default: $NOTICEWATCH_CONFIG or ./noticewatch.toml).")
 @click.option("-v", "--verbose", count=True, help="Log Scrapy's and our records on stderr as logfmt (-vv: debug).")
@@ -24,14 +56,6 @@ def main(click_ctx: click.Context, config_path: str | None, verbose: int, log_le
     if log_level is None and verbose:
         log_level = "info" if verbose == 1 else "debug"
     click_ctx.obj = Context(config_path, log_level)
-
-
-COMMANDS = (run.run, history.changes, history.history, history.show, demo_command.demo, digest.digest, web.serve,
-            scale.enqueue, scale.worker, scale.fleet, scale.migrate_storage, scale.db_group, *noise.COMMANDS,
-            schedule.daemon, schedule.status, diff.diff, reextract.reextract, *sources.COMMANDS, review.review,
-            locks.unlock)
-for _command in COMMANDS:
-    main.add_command(_command)
 
 
 def entrypoint() -> None:

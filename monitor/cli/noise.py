@@ -61,4 +61,3 @@ def evaluate(fixtures: Path | None, seeds: tuple[str, ...], verbose: bool) -> No
     sys.exit(0 if outcome.ok else 1)
 
 
-COMMANDS = [rules, evaluate]

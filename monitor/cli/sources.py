@@ -188,4 +188,3 @@ def export(ctx: Context, fmt: str, output: Path | None, include_paused: bool) ->
         click.echo(f"wrote {len(sources)} sources to {output}", err=True)
 
 
-COMMANDS = (add, remove, pause, resume, import_group, export)

@@ -2,48 +2,8 @@
 front with one-line errors (`file: key: problem`), and the small languages of durations and schedules.
 """
 
-from monitor.config.edit import SourcesFile, export_toml
-from monitor.config.importers import ImportedEntry, ImportFormatError, from_changedetection, from_urlwatch, to_urlwatch
-from monitor.config.mail import WEEKDAYS, MailConfig, SubscriptionConfig
-from monitor.config.settings import (
-    LANGUAGES,
-    Config,
-    ConfigError,
-    FrontierConfig,
-    LoadedConfig,
-    ScheduleConfig,
-    SourceConfig,
-    absolute_sqlite_url,
-    find_config_path,
-    load_config,
-    parse_config,
-)
-from monitor.config.timespec import build_trigger, local_iso, parse_moment, parse_timezone
+import lazy_loader
 
-__all__ = [
-    "ImportFormatError",
-    "ImportedEntry",
-    "LANGUAGES",
-    "SourcesFile",
-    "export_toml",
-    "find_config_path",
-    "from_changedetection",
-    "from_urlwatch",
-    "local_iso",
-    "parse_config",
-    "parse_moment",
-    "to_urlwatch",
-    "Config",
-    "ConfigError",
-    "FrontierConfig",
-    "LoadedConfig",
-    "MailConfig",
-    "ScheduleConfig",
-    "SourceConfig",
-    "SubscriptionConfig",
-    "WEEKDAYS",
-    "absolute_sqlite_url",
-    "build_trigger",
-    "load_config",
-    "parse_timezone",
-]
+# This face's names are listed once, in __init__.pyi (which type checkers and editors read too); each
+# submodule is imported on first use, so `noticewatch run` does not load what only other commands need.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

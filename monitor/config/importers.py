@@ -25,10 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import soupsieve
 import yaml
 
-from monitor.config.settings import SourceConfig
+from monitor.config.settings import SourceConfig, selector_problem
 
 # Steps that only turn HTML into text or tidy whitespace: our extractor does that already.
 URLWATCH_TEXT_ONLY = {"html2text", "strip", "beautify", "pretty-xml", "format-xml", "remove-duplicate-lines"}
@@ -58,16 +57,8 @@ class ImportFormatError(Exception):
     """The file is not in the format the importer reads; one line for the user."""
 
 
-def _css_ok(selector: str) -> bool:
-    try:
-        soupsieve.compile(selector)
-    except Exception:  # soupsieve raises several kinds for a bad selector
-        return False
-    return True
-
-
 def _add_css(fields: dict[str, Any], key: str, selector: str, notes: list[str], what: str) -> None:
-    if _css_ok(selector):
+    if selector_problem(selector) is None:
         fields.setdefault(key, []).append(selector)
     else:
         notes.append(f"{what} {selector!r} is not a CSS selector noticewatch can use")

@@ -2,17 +2,8 @@
 scheduled jobs, the APScheduler daemon and the per-source status `noticewatch status` shows.
 """
 
-from monitor.schedule.cycle import SPIDER_NAME, crawler_settings, run_cycle, run_cycle_subprocess
-from monitor.schedule.daemon import Daemon
-from monitor.schedule.status import STATUS_SCHEMA, due_source_ids, source_statuses
+import lazy_loader
 
-__all__ = [
-    "Daemon",
-    "SPIDER_NAME",
-    "STATUS_SCHEMA",
-    "crawler_settings",
-    "due_source_ids",
-    "run_cycle",
-    "run_cycle_subprocess",
-    "source_statuses",
-]
+# This face's names are listed once, in __init__.pyi (which type checkers and editors read too); each
+# submodule is imported on first use, so `noticewatch run` does not load what only other commands need.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

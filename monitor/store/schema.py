@@ -10,19 +10,24 @@ half-made database (stamped, tables missing: a first run killed before this fix)
 
 from __future__ import annotations
 
+import ast
+import functools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from monitor.store.leader import advisory_lock
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic (with Mako and Pygments, about 0.13 s to import) is loaded only when the schema is built,
+# upgraded or found wrong: a start on a database at head reads its revision with one query.
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: The advisory lock (PostgreSQL) that serialises schema creation and upgrades across processes.
@@ -38,9 +43,8 @@ def include_object(_obj, _name, type_: str, reflected: bool, compare_to) -> bool
 def schema_diff(conn: Connection) -> list:
     """What the database lacks or has differently from the models (empty when they agree)."""
     from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
     from sqlmodel import SQLModel
-
-
 
     context = MigrationContext.configure(conn, opts={"include_object": include_object, "compare_type": True})
     return compare_metadata(context, SQLModel.metadata)
@@ -51,22 +55,56 @@ class SchemaMismatch(Exception):
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     return config
 
 
+@functools.cache
 def head_revision() -> str:
+    """The newest migration's revision, read from the migration files' `revision`/`down_revision` literals.
+
+    The same answer as Alembic's `ScriptDirectory.get_current_head()` (a test holds them equal),
+    without importing Alembic; a tree that is not one line of revisions is left to Alembic to judge.
+    """
+    parents: dict[str, str | None] = {}
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        names = dict(_module_literals(path))
+        if "revision" in names:
+            parents[names["revision"]] = names.get("down_revision")
+    heads = set(parents) - set(parents.values())
+    if len(heads) == 1:
+        return heads.pop()
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+def _module_literals(path: Path) -> Iterator[tuple[str, object]]:
+    """`name = literal` and `name: type = literal` at a module's top level."""
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
+        if isinstance(target, ast.Name) and getattr(node, "value", None) is not None:
+            try:
+                yield target.id, ast.literal_eval(node.value)
+            except ValueError:
+                continue
+
+
 def current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    """The database's stamped revision (Alembic's `alembic_version` table), None when it has none."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def _adopt(conn: Connection) -> str:
     """Stamp a database made by `create_all` (before migrations existed) with the revision it matches."""
+    from alembic import command
+
     revision = BASELINE if schema_diff(conn) else "head"
     command.stamp(alembic_config(conn), revision)
     return current_revision(conn) or BASELINE
@@ -99,6 +137,8 @@ def schema_transaction(engine: Engine) -> Iterator[Connection]:
 
 def baseline_tables() -> set[str]:
     """The tables the first migration creates: every stamped database has them, whatever its revision."""
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config()).get_revision(BASELINE)
     return set(re.findall(r"create_table\(\s*['\"](\w+)['\"]", Path(script.path).read_text(encoding="utf-8")))
 
@@ -122,6 +162,7 @@ def _repair(conn: Connection, revision: str, missing: list[str]) -> str:
     afresh. A database holding rows keeps them: the missing tables are created at the models'
     shape and the database is stamped at head, if the result then matches the models exactly.
     """
+    from alembic import command
     from sqlmodel import SQLModel
 
     present = [t for t in inspect(conn).get_table_names() if t in SQLModel.metadata.tables or t == "alembic_version"]
@@ -145,6 +186,8 @@ def _repair(conn: Connection, revision: str, missing: list[str]) -> str:
 
 def upgrade(engine: Engine) -> tuple[str | None, str, str | None]:
     """Bring the database to the head revision, repairing a half-made one; returns (before, after, repair note)."""
+    from alembic import command
+
     note = None
     with schema_transaction(engine) as conn:
         before = current_revision(conn)
@@ -167,6 +210,8 @@ def _check(conn: Connection, head: str) -> str | None:
         return (f"database is half-made (revision {current} stamped, {len(missing)} tables missing, "
                 f"e.g. {missing[0]}): run `noticewatch db upgrade` to repair it")
     if current != head:
+        from alembic.script import ScriptDirectory
+
         known = {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
         if current in known:
             return (f"database schema is at revision {current}, this noticewatch needs {head}: "
@@ -192,6 +237,8 @@ def ensure_schema(engine: Engine) -> None:
         with schema_transaction(engine) as conn:
             problem = _check(conn, head)
             if problem == "fresh":
+                from alembic import command
+
                 command.upgrade(alembic_config(conn), "head")
                 return
             if problem == "adopt":
