@@ -51,9 +51,10 @@ def test_every_sources_validators_and_standing_come_in_one_query(site, config_pa
 
 
 # What only other commands, or only a first start, need: an unchanged cycle must not pay to import it.
-NOT_FOR_A_STEADY_CYCLE = ("alembic", "aiohttp", "jinja2", "yaml", "tomlkit", "scrapy.extensions.remote_control",
-                          "monitor.digest", "monitor.web", "monitor.schedule.daemon", "monitor.config.edit",
-                          "monitor.config.importers", "monitor.store.reextract")
+NOT_FOR_A_STEADY_CYCLE = ("alembic", "aiohttp", "jinja2", "yaml", "tomlkit", "dateparser",
+                          "scrapy.extensions.remote_control", "monitor.digest", "monitor.web",
+                          "monitor.schedule.daemon", "monitor.config.edit", "monitor.config.importers",
+                          "monitor.store.reextract")
 LOADED_MODULES = """
 import atexit, json, runpy, sys
 atexit.register(lambda: print("MODULES " + json.dumps(sorted(sys.modules)), file=sys.stderr))

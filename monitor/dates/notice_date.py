@@ -35,6 +35,7 @@ import functools
 import importlib
 import re
 import tomllib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 
@@ -64,7 +65,25 @@ def _month_names(language: str) -> dict[str, int]:
     return names
 
 
-MONTHS: dict[str, dict[str, int]] = {language: _month_names(language) for language in LANGUAGES}
+class _MonthTables(Mapping[str, dict[str, int]]):
+    """Month names per language, read from dateparser's data on first use: importing dateparser costs
+    about 35 ms, which a cycle where no page changed (or a command that reads no dates) never needs."""
+
+    @functools.cached_property
+    def _tables(self) -> dict[str, dict[str, int]]:
+        return {language: _month_names(language) for language in LANGUAGES}
+
+    def __getitem__(self, language: str) -> dict[str, int]:
+        return self._tables[language]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tables)
+
+    def __len__(self) -> int:
+        return len(self._tables)
+
+
+MONTHS: Mapping[str, dict[str, int]] = _MonthTables()
 
 
 def _full_names(language: str) -> frozenset[str]:

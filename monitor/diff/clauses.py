@@ -33,6 +33,7 @@ rebuilds the new block list from the old one and the diff: the changes are compl
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import math
 import re
@@ -95,7 +96,11 @@ _NEGATIONS = frozenset({
     "niet", "geen", "nooit", "noch", "alleen", "uitsluitend", "not", "no", "never", "nor", "none", "without",
     "only", "nicht", "kein", "keine", "keinen", "nie", "ohne", "nur", "ne", "pas", "jamais", "aucun",
     "aucune", "sans", "seulement", "zonder"})
-_MONTH_WORDS = frozenset(m for table in MONTHS.values() for m in table)
+
+
+@functools.cache
+def _month_words() -> frozenset[str]:
+    return frozenset(m for table in MONTHS.values() for m in table)
 
 
 def cosmetic_key(text: str) -> str:
@@ -115,7 +120,7 @@ def _words(text: str) -> list[str]:
 
 def _dateless_key(text: str) -> str:
     """Cosmetic key without numbers and month names: equal keys mean only a date was edited."""
-    return " ".join(w for w in _words(text) if not any(ch.isdigit() for ch in w) and w not in _MONTH_WORDS)
+    return " ".join(w for w in _words(text) if not any(ch.isdigit() for ch in w) and w not in _month_words())
 
 
 def similarity(a: str, b: str) -> float:

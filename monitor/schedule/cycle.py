@@ -6,6 +6,7 @@ need many cycles (demo, daemon, tests) run each in a child process (`run_cycle_s
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -139,6 +140,10 @@ def run_cycle(loaded: LoadedConfig, source_ids: list[str] | None = None,
 
         crawler.signals.connect(item_scraped, signal=signals.item_scraped, weak=False)
     process.crawl(crawler, sources=ids, cycle=cycle_id)
+    # Everything made so far (modules, models, the configuration) lives as long as the process: out of
+    # the collector's sight, the crawl's many short-lived objects no longer make it walk all of it again
+    # (an unchanged cycle of 500 notices: 3.8 to 3.3 CPU-seconds, median of 9). One cycle per process.
+    gc.freeze()
     stop = CycleStop(process).install()
     try:
         process.start(install_signal_handlers=False)
