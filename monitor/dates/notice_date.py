@@ -30,9 +30,11 @@ them finds a statement every language is tried (a configured language may be wro
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import importlib
+import itertools
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -132,11 +134,36 @@ def list_patterns() -> list[StatementPattern]:
     return list(STATEMENT_PATTERNS)
 
 
-@functools.cache
-def _screen(names: tuple[str, ...]) -> re.Pattern[str]:
-    """One regex of all stems of the named patterns: most blocks are dismissed by a single search."""
-    stems = {s for p in STATEMENT_PATTERNS if p.name in names for s in p.stems}
-    return re.compile("|".join(re.escape(s) for s in sorted(stems, key=len, reverse=True)))
+class _StemIndex:
+    """Which blocks of a document hold each trigger stem (lowercase literals), found on first ask.
+
+    One `str.find` pass per stem over the whole lowercased text, shared by both passes of
+    `find_notice_date`: Python's `re` has no multi-literal search, and an alternation of a hundred
+    stems tried at every character of every block cost more than reading the statements it found.
+    """
+
+    def __init__(self, document: Document) -> None:
+        lows = [block.text.lower() for block in document.blocks]
+        self.text = "\n".join(lows)
+        self.starts = list(itertools.accumulate((len(low) + 1 for low in lows[:-1]), initial=0))
+        self.found: dict[str, frozenset[int]] = {}
+
+    def blocks_with(self, stem: str) -> frozenset[int]:
+        if stem not in self.found:
+            blocks, at = set(), self.text.find(stem)
+            while at >= 0:
+                blocks.add(bisect.bisect_right(self.starts, at) - 1)
+                at = self.text.find(stem, at + 1)
+            self.found[stem] = frozenset(blocks)
+        return self.found[stem]
+
+    def candidates(self, patterns: list[StatementPattern]) -> dict[int, list[StatementPattern]]:
+        """Block index -> the patterns one of whose stems it holds, in the patterns' order."""
+        by_block: dict[int, list[StatementPattern]] = {}
+        for pattern in patterns:
+            for index in frozenset().union(*(self.blocks_with(stem) for stem in pattern.stems)):
+                by_block.setdefault(index, []).append(pattern)
+        return by_block
 
 
 @functools.cache
@@ -521,19 +548,18 @@ def _alone_under_title(document: Document, ctx: _Context) -> NoticeDate | None:
     return None
 
 
-def _statements(document: Document, ctx: _Context) -> list[NoticeDate]:
+def _statements(document: Document, ctx: _Context, stems: _StemIndex | None = None) -> list[NoticeDate]:
     patterns = [p for p in STATEMENT_PATTERNS if p.language in ctx.languages]
-    screen = _screen(tuple(p.name for p in patterns))
+    by_block = (stems or _StemIndex(document)).candidates(patterns)
     found, table_rows = _version_tables(document, ctx)
     blocks = document.blocks
     triggers = 0
-    for index, block in enumerate(blocks):
+    for index in sorted(by_block):
         if triggers > MAX_TRIGGERS:
             break
-        low = block.text.lower()
-        if index in table_rows or not screen.search(low):
+        if index in table_rows:
             continue
-        candidates = [p for p in patterns if any(stem in low for stem in p.stems)]
+        block, candidates = blocks[index], by_block[index]
         text = _clean(block.text)
         taken: list[tuple[int, int]] = []
         for pattern in candidates:
@@ -590,10 +616,10 @@ def find_notice_date(document: Document, language: str | None = None, *,
     document. The configured language, the page's `lang` and English are tried first, every
     language when they find nothing.
     """
-    ctx = _context(document, language, today)
-    statements = _statements(document, ctx)
+    ctx, stems = _context(document, language, today), _StemIndex(document)
+    statements = _statements(document, ctx, stems)
     if not statements and ctx.languages != LANGUAGES:
-        statements = _statements(document, _context(document, language, today, LANGUAGES))
+        statements = _statements(document, _context(document, language, today, LANGUAGES), stems)
     if not statements:
         return None
     return min(statements, key=lambda s: (0 if s.value else 1, s.pattern in _WEAK, KIND_RANK.get(s.kind, 9),
