@@ -8,23 +8,31 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
 from scrapy.http.request import NO_CALLBACK
-from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler, load_object
-from twisted.internet import reactor
-from twisted.internet.defer import Deferred, DeferredList
+from twisted.internet.defer import Deferred, DeferredList, DeferredSemaphore
 from twisted.internet.task import deferLater
 
 from crawler.pipelines import get_recorder
 from monitor.store import RobotsTxt, load_last_requests, load_robots, robots_fresh, save_last_requests, save_robots
 
 log = logging.getLogger(__name__)
+
+
+async def pause(seconds: float) -> None:
+    """Wait without blocking the reactor."""
+    from twisted.internet import reactor  # not at import: Scrapy installs the reactor it is configured for
+
+    if seconds > 0:
+        await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -47,10 +55,6 @@ class BackoffRetryMiddleware(RetryMiddleware):
                 delay = max(delay, float(retry_after.strip()))
         return min(delay, self.backoff_max)
 
-    async def _wait(self, seconds: float) -> None:
-        if seconds > 0:
-            await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
-
     async def process_response(self, request: Request, response: Response, spider=None):
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
@@ -58,7 +62,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         retry = self._retry(request, f"HTTP {response.status}")
         if retry is None:
             return response
-        await self._wait(delay)
+        await pause(delay)
         return retry
 
     async def process_exception(self, request: Request, exception: Exception, spider=None):
@@ -68,12 +72,24 @@ class BackoffRetryMiddleware(RetryMiddleware):
         retry = self._retry(request, exception)
         if retry is None:
             return None
-        await self._wait(delay)
+        await pause(delay)
         return retry
 
 
 # RFC 9309 2.5: a crawler parses at least 500 KiB of robots.txt, whatever the notices' own size cap.
 ROBOTS_MAX_SIZE = 500 * 1024
+
+#: Sent by the spider, with `urls=` its first requests' addresses, before it yields them: the robots.txt
+#: of every origin not cached is fetched at once, side by side. Otherwise each first request would hold
+#: one of the CONCURRENT_REQUESTS places while its origin's robots.txt is fetched and the host's
+#: `delay` after it passes: a first cycle of 500 hosts took 64 hosts a second (11.7 s, 9 of it robots).
+robots_wanted = object()
+
+
+def robots_origin(url: str) -> str:
+    """The origin a URL's robots.txt belongs to (RFC 9309 2.3: scheme, host and port)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 @dataclass(frozen=True)
@@ -112,7 +128,9 @@ class CachedRobotsTxtMiddleware:
         self.policies: dict[str, RobotsPolicy] = {}
         self.waiting: dict[str, list[Deferred]] = {}
         self.writes: set[Deferred] = set()
+        self.warming = DeferredSemaphore(crawler.settings.getint("CONCURRENT_REQUESTS"))
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.warm, signal=robots_wanted)
 
     @classmethod
     def from_crawler(cls, crawler) -> CachedRobotsTxtMiddleware:
@@ -129,9 +147,21 @@ class CachedRobotsTxtMiddleware:
             self.crawler.stats.inc_value("robotstxt/forbidden")
             raise IgnoreRequest(refusal)
 
+    def warm(self, urls: list[str]) -> None:
+        """Start fetching the robots.txt of these URLs' origins that are not cached (at most
+        CONCURRENT_REQUESTS at a time); their requests then wait on the fetch already under way."""
+        if self.stored is None:
+            self.stored = load_robots(self.engine)
+        now = datetime.now(UTC)
+        for origin in dict.fromkeys(map(robots_origin, urls)):
+            row = self.stored.get(origin)
+            if origin not in self.policies and origin not in self.waiting and not (row and robots_fresh(row, now)):
+                self.warming.run(lambda origin=origin: deferred_from_coro(self.policy_of(origin)))
+
     async def policy(self, request: Request) -> RobotsPolicy:
-        url = urlparse_cached(request)
-        origin = f"{url.scheme}://{url.netloc}"
+        return await self.policy_of(robots_origin(request.url))
+
+    async def policy_of(self, origin: str) -> RobotsPolicy:
         if origin in self.policies:
             return self.policies[origin]
         if origin in self.waiting:
@@ -213,7 +243,7 @@ class HostPaceMiddleware:
         if last is not None:
             wait = self.delay - (datetime.now(UTC) - last).total_seconds()
             if wait > 0:
-                await maybe_deferred_to_future(deferLater(reactor, min(wait, self.delay), lambda: None))
+                await pause(min(wait, self.delay))
 
     def _seen(self, request: Request) -> None:
         self.last[urlparse_cached(request).hostname or ""] = datetime.now(UTC)
@@ -238,6 +268,5 @@ class ConfirmPauseMiddleware:
 
     async def process_request(self, request: Request, spider=None) -> None:
         seconds = float(request.meta.get("noticewatch_pause") or 0)
-        if seconds > 0:
-            await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
+        await pause(seconds)
         return None

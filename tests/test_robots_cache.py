@@ -119,3 +119,30 @@ def test_saved_host_times_only_move_forward_and_robots_are_replaced(db_url):
     (row,) = load_robots(engine).values()
     assert (row.status, row.body) == (404, None)
     engine.dispose()
+
+
+def test_a_first_cycle_fetches_every_hosts_robots_txt_at_once_and_stays_polite(tmp_path):
+    """More hosts than requests in flight: no first request holds a place while its robots.txt is
+    fetched and its host's delay passes, so the robots.txt of all hosts come at once; each host still
+    gets its notice only `delay` (±50 %) after its robots.txt."""
+    delay, hosts = 1.0, 12
+    with NoticeSite(host="0.0.0.0") as site:  # noqa: S104 (serves 127.0.0.x only: the loopback hosts)
+        pages = list(site.pages.values())
+        site.pages = {f"n{i:02d}": pages[i % len(pages)] for i in range(hosts)}
+        port = site.base_url.rsplit(":", 1)[1]
+        lines = ["[crawl]", f"delay = {delay}", "concurrency = 3", ""]
+        for i, page_id in enumerate(site.pages):
+            lines += ["[[source]]", f'id = "{page_id}"', f'name = "{page_id}"',
+                      f'url = "http://127.0.0.{i + 2}:{port}/privacy/{page_id}"',
+                      'language = "nl"', ""]
+        config = tmp_path / "noticewatch.toml"
+        config.write_text("\n".join(lines))
+        assert _run(config)["new"] == hosts
+        with site.lock:
+            seen = list(zip(site.request_times, site.requests, strict=True))
+    robots = {headers["Host"]: when for when, (_m, path, headers) in seen if path == "/robots.txt"}
+    notices = {headers["Host"]: when for when, (_m, path, headers) in seen if path.startswith("/privacy/")}
+    assert len(robots) == len(notices) == hosts
+    # Three in flight, one second apiece, would spread them over 3 s or more.
+    assert max(robots.values()) - min(robots.values()) < 0.8
+    assert all(notices[host] - robots[host] >= 0.5 * delay - 0.05 for host in robots)

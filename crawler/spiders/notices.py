@@ -26,6 +26,7 @@ from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
 from crawler.fleet import FrontierWorkerMixin
+from crawler.middlewares import robots_wanted
 from crawler.pipelines import get_recorder
 from crawler.project_config import config_from_settings
 from crawler.workpool import PageTooHard
@@ -180,8 +181,11 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
                 yield request
             return
         self.states = self.read_states(list(self.sources))
-        for source in self.sources.values():
-            yield self.request_for(source)
+        requests = [self.request_for(source) for source in self.sources.values()]
+        self.crawler.signals.send_catch_log(robots_wanted, urls=[r.url for r in requests
+                                                                 if not r.meta.get("dont_obey_robotstxt")])
+        for request in requests:
+            yield request
 
     def request_for(self, source: SourceConfig, cycle_id: str | None = None) -> scrapy.Request:
         """The first request of a source's fetch: the notice itself (at its moved or discovered address if

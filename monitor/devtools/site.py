@@ -210,6 +210,13 @@ class SitePage:
         return page_html(self.company, notice_html_body(self.text), lang=self.lang, seq=self.seq).encode("utf-8")
 
 
+class _ManyHostsServer(ThreadingHTTPServer):
+    """One listening socket standing in for many hosts: a backlog as deep as a crawl's requests in flight
+    (the default of 5 drops connections that hundreds of separate servers would each have accepted)."""
+
+    request_queue_size = 1024
+
+
 class NoticeSite:
     """A threaded HTTP server on 127.0.0.1 serving /privacy/<id>, /home/<id>, /robots.txt."""
 
@@ -225,7 +232,7 @@ class NoticeSite:
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.request_times: list[float] = []  # time.monotonic() at each request's arrival, same order
         self.lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, port), self._handler_class())
+        self._server = _ManyHostsServer((host, port), self._handler_class())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
