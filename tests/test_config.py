@@ -26,6 +26,9 @@ url = "https://acme.example/privacy"
         ('[[source]]\nid = "a"\nname = "A"\nurl = "htp:/nope"\n', "source[0].url", "not an http(s) URL"),
         (GOOD + GOOD, "source[1].id", "duplicate id 'acme'"),
         (GOOD + 'select = ["div[[oops"]\n', "source[0].select", "bad CSS selector"),
+        # Valid CSS that lxml's cssselect, which applies selectors, cannot run: refused here, not per fetch.
+        (GOOD + 'remove = ["p:not(.a, .b)"]\n', "source[0].remove", "bad CSS selector"),
+        (GOOD + 'select = ["a:any-link"]\n', "source[0].select", "bad CSS selector"),
         ('[[source]]\nname = "A"\nurl = "https://a.example/"\n', "source[0].id", "missing required key"),
         ("[crawl]\ndelay = -1\n", "crawl.delay", "greater than or equal to 0"),
         ("[storage]\ndatabase = 'not a url'\n", "storage.database", "not a SQLAlchemy database URL"),

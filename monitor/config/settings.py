@@ -11,7 +11,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -27,6 +27,9 @@ from pydantic import (
 
 from monitor.config.mail import MailConfig, SubscriptionConfig, check_subscriptions
 from monitor.config.timespec import check_schedule, parse_duration, parse_timezone
+
+if TYPE_CHECKING:
+    from lxml.cssselect import CSSSelector
 
 DEFAULT_CONFIG_NAME = "noticewatch.toml"
 CONFIG_ENV = "NOTICEWATCH_CONFIG"
@@ -50,17 +53,23 @@ def _check_http_url(value: str | None) -> str | None:
     return value
 
 
-def selector_problem(selector: str) -> str | None:
-    """Why a CSS selector cannot be used (soupsieve's first line), None when it can.
+@functools.cache
+def css_selector(selector: str) -> CSSSelector:
+    """A `select` / `remove` selector compiled by the engine extraction applies it with (lxml's cssselect,
+    HTML rules): the configuration is checked with this one, so a selector it accepts never fails a fetch.
+    Imported on first use: a configuration without selectors, the common case, does not pay for it."""
+    from lxml.cssselect import CSSSelector
 
-    soupsieve (and with it BeautifulSoup) is imported here, not at the top: a configuration
-    without selectors, the common case, does not pay for it at every start.
-    """
-    import soupsieve
+    return CSSSelector(selector, translator="html")
+
+
+def selector_problem(selector: str) -> str | None:
+    """Why a CSS selector cannot be used (the parser's first line), None when it can."""
+    from cssselect import SelectorError
 
     try:
-        soupsieve.compile(selector)
-    except Exception as exc:  # soupsieve raises SelectorSyntaxError and friends
+        css_selector(selector)
+    except SelectorError as exc:
         return str(exc).splitlines()[0]
     return None
 

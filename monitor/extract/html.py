@@ -19,12 +19,11 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator
-from functools import cache
 from urllib.parse import urlsplit
 
 from lxml import etree
-from lxml.cssselect import CSSSelector
 
+from monitor.config import css_selector
 from monitor.core import Block, Document
 from monitor.extract.bodytext import ExtractionError, check_text_body, decode_body, extraction_failure
 from monitor.extract.noise import link_target, normalise_text, rules_of
@@ -88,7 +87,7 @@ def _main_content(tree: Tree, select: list[str]) -> list[etree._Element]:
     root = tree.root
     selected: list[etree._Element] = []
     for selector in select:
-        selected.extend(_selector(selector)(root))
+        selected.extend(css_selector(selector)(root))
     if selected:
         return selected
     return [notice_element(root, _marked_content(root))]
@@ -116,11 +115,6 @@ def _kinds_titled(articles: list[etree._Element]) -> set[str]:
         if kind is not None:
             kinds.add(kind)
     return kinds
-
-
-@cache
-def _selector(selector: str) -> CSSSelector:
-    return CSSSelector(selector, translator="html")
 
 
 def _link_markup(label: str, target: str | None) -> str:
@@ -275,7 +269,7 @@ def extract_html(html: str, *, select: Iterable[str] = (), remove: Iterable[str]
     for page_rule in rules_of("page"):
         page_rule.func(tree)
     for selector in remove:
-        for node in _selector(selector)(root):
+        for node in css_selector(selector)(root):
             tree.decompose(node)
     walker = _Walker(url)
     select = list(select)
