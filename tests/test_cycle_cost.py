@@ -51,7 +51,7 @@ def test_every_sources_validators_and_standing_come_in_one_query(site, config_pa
 
 
 # What only other commands, or only a first start, need: an unchanged cycle must not pay to import it.
-NOT_FOR_A_STEADY_CYCLE = ("alembic", "aiohttp", "jinja2", "yaml", "tomlkit", "dateparser",
+NOT_FOR_A_STEADY_CYCLE = ("alembic", "aiohttp", "jinja2", "yaml", "tomlkit", "dateparser", "bs4", "soupsieve",
                           "scrapy.extensions.remote_control", "monitor.digest", "monitor.web",
                           "monitor.schedule.daemon", "monitor.config.edit", "monitor.config.importers",
                           "monitor.store.reextract")

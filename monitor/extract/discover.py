@@ -13,8 +13,6 @@ from functools import cache
 from importlib import resources
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup
-
 
 @dataclass(frozen=True)
 class NoticeLink:
@@ -57,6 +55,8 @@ def _score(text: str, href: str, language: str | None) -> float:
 
 def find_notice_links(html: str, base_url: str, language: str | None = None) -> list[NoticeLink]:
     """Candidate notice links on a page, best first; empty when nothing looks like a privacy notice."""
+    from bs4 import BeautifulSoup  # here: only discovery uses it, so a steady cycle never loads it
+
     soup = BeautifulSoup(html, "lxml")
     site = urlsplit(base_url).hostname
     seen: dict[str, NoticeLink] = {}
