@@ -6,7 +6,8 @@ The crawl's one writer thread archives each body and records each fetch (`record
 is bound by it when those costs add up. This times them apart, in the order the crawl runs them:
 for N new notices the archive write (gzip + fsync) and `record_fetch` given the diff a worker
 process would have planned (first fetch), then an unchanged cycle of the same bodies (`same_body`,
-nothing to parse) and its commit alone. Prints milliseconds per fetch. With `--postgres` (a server
+nothing to parse) and its commit alone, then a cycle whose bodies all differ (a nonce) but whose texts
+do not. Prints milliseconds per fetch. With `--postgres` (a server
 URL) it runs in a database of its own there, created and dropped.
 """
 
@@ -118,6 +119,16 @@ def run(notices: int, database: str | None) -> None:
         record_same.append(time.perf_counter() - t0)
     per_same = len(statements) / len(pages)
     same_commits = list(commits)
+    record_nonce: list[float] = []
+    for sid, body in pages.items():  # bytes differ (a nonce), text does not: the body is new, the text is not
+        noisy = body.replace(b"</head>", f"<script>n='{uuid.uuid4().hex}'</script></head>".encode(), 1)
+        item = FetchResult(source_id=sid, url=sources[sid].url, final_url=sources[sid].url, status=200,
+                           headers={"Content-Type": "text/html"}, body=noisy, fetched_at=datetime.now(UTC),
+                           document=documents[sid], text_sha256=text_sha256(documents[sid]), text_moved=False)
+        item.archived = archive.put(noisy)
+        t0 = time.perf_counter()
+        record_fetch(engine, item, sources[sid], cycle_id="c3", archive=archive)
+        record_nonce.append(time.perf_counter() - t0)
 
     def ms(values: list[float]) -> str:
         return f"mean {1000 * statistics.fmean(values):6.2f}  median {1000 * statistics.median(values):6.2f}"
@@ -128,6 +139,7 @@ def run(notices: int, database: str | None) -> None:
     print(f"  record_fetch, new notice   {ms(record_new)} ms")
     print(f"  record_fetch, unchanged    {ms(record_same)} ms  ({per_same:.1f} statements per fetch)")
     print(f"    of which the commit      {ms(same_commits)} ms")
+    print(f"  record_fetch, new body, same text {ms(record_nonce)} ms")
     engine.dispose()
 
 
