@@ -143,6 +143,7 @@ def test_a_first_cycle_fetches_every_hosts_robots_txt_at_once_and_stays_polite(t
     robots = {headers["Host"]: when for when, (_m, path, headers) in seen if path == "/robots.txt"}
     notices = {headers["Host"]: when for when, (_m, path, headers) in seen if path.startswith("/privacy/")}
     assert len(robots) == len(notices) == hosts
-    # Three in flight, one second apiece, would spread them over 3 s or more.
-    assert max(robots.values()) - min(robots.values()) < 0.8
+    # Three in flight, holding a place a second apiece, spread them over 4 s (measured: 4.1 s); at once,
+    # three at a time, they take a few hundredths of a second each (1.5 s leaves room for a loaded machine).
+    assert max(robots.values()) - min(robots.values()) < 1.5
     assert all(notices[host] - robots[host] >= 0.5 * delay - 0.05 for host in robots)
