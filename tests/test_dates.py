@@ -7,6 +7,8 @@ import statistics
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from monitor.core.document import Block, Document
 from monitor.dates.notice_date import NoticeDate, find_notice_date, list_patterns
@@ -166,3 +168,17 @@ def test_a_block_of_thousands_of_statements_costs_linear_time(repeats):
     found = find_notice_date(document, "en")
     assert time.perf_counter() - started < 3.0
     assert found is not None and found.value == dt.date(2024, 3, 3) and found.precision == "day"
+
+
+_STEM_TEXT = st.text(alphabet="abcdeéİ XY\n.", max_size=40)
+
+
+@given(texts=st.lists(_STEM_TEXT, max_size=8), stem=st.text(alphabet="abcdeé X.", min_size=1, max_size=4))
+def test_the_stem_index_finds_exactly_the_blocks_that_hold_a_stem(texts, stem):
+    """The trigger pre-screen (one pass per stem over the whole lowercased text) names exactly the blocks
+    whose own lowercased text holds the stem: no block is missed and none is found across a boundary."""
+    from monitor.dates.notice_date import _StemIndex
+
+    document = Document(blocks=[Block(kind="paragraph", text=text) for text in texts])
+    expected = {index for index, text in enumerate(texts) if stem in text.lower()}
+    assert _StemIndex(document).blocks_with(stem) == expected
