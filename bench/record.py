@@ -89,11 +89,14 @@ def run(notices: int, database: str | None) -> None:
     engine.dialect.do_commit = timed_commit
 
     documents = {sid: extract_document(body, "text/html", language="nl") for sid, body in pages.items()}
+
+    def fetched(sid: str, body: bytes, **fields) -> FetchResult:
+        return FetchResult(source_id=sid, url=sources[sid].url, final_url=sources[sid].url, status=200,
+                           headers={"Content-Type": "text/html"}, body=body, fetched_at=datetime.now(UTC), **fields)
+
     put, plan, record_new, record_same = [], [], [], []
     for sid, body in pages.items():
-        item = FetchResult(source_id=sid, url=sources[sid].url, final_url=sources[sid].url, status=200,
-                           headers={"Content-Type": "text/html"}, body=body, fetched_at=datetime.now(UTC),
-                           document=documents[sid], text_sha256=text_sha256(documents[sid]), text_moved=True)
+        item = fetched(sid, body, document=documents[sid], text_sha256=text_sha256(documents[sid]))
         t0 = time.perf_counter()
         item.archived = archive.put(body)
         t1 = time.perf_counter()
@@ -110,9 +113,7 @@ def run(notices: int, database: str | None) -> None:
     commits.clear()
     event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
     for sid, body in pages.items():
-        item = FetchResult(source_id=sid, url=sources[sid].url, final_url=sources[sid].url, status=200,
-                           headers={"Content-Type": "text/html"}, body=body, fetched_at=datetime.now(UTC),
-                           same_body=True)
+        item = fetched(sid, body, same_body=True)
         item.archived = archive.put(body)
         t0 = time.perf_counter()
         record_fetch(engine, item, sources[sid], cycle_id="c2", archive=archive)
@@ -122,9 +123,8 @@ def run(notices: int, database: str | None) -> None:
     record_nonce: list[float] = []
     for sid, body in pages.items():  # bytes differ (a nonce), text does not: the body is new, the text is not
         noisy = body.replace(b"</head>", f"<script>n='{uuid.uuid4().hex}'</script></head>".encode(), 1)
-        item = FetchResult(source_id=sid, url=sources[sid].url, final_url=sources[sid].url, status=200,
-                           headers={"Content-Type": "text/html"}, body=noisy, fetched_at=datetime.now(UTC),
-                           document=documents[sid], text_sha256=text_sha256(documents[sid]), text_moved=False)
+        item = fetched(sid, noisy, document=documents[sid], text_sha256=text_sha256(documents[sid]),
+                       text_moved=False)
         item.archived = archive.put(noisy)
         t0 = time.perf_counter()
         record_fetch(engine, item, sources[sid], cycle_id="c3", archive=archive)

@@ -150,12 +150,9 @@ class CachedRobotsTxtMiddleware:
     def warm(self, urls: list[str]) -> None:
         """Start fetching the robots.txt of these URLs' origins that are not cached (at most
         CONCURRENT_REQUESTS at a time); their requests then wait on the fetch already under way."""
-        if self.stored is None:
-            self.stored = load_robots(self.engine)
         now = datetime.now(UTC)
         for origin in dict.fromkeys(map(robots_origin, urls)):
-            row = self.stored.get(origin)
-            if origin not in self.policies and origin not in self.waiting and not (row and robots_fresh(row, now)):
+            if origin not in self.policies and origin not in self.waiting and self._fresh(origin, now) is None:
                 self.warming.run(lambda origin=origin: deferred_from_coro(self.policy_of(origin)))
 
     async def policy(self, request: Request) -> RobotsPolicy:
@@ -183,12 +180,17 @@ class CachedRobotsTxtMiddleware:
             return RobotsPolicy(parser=build_from_crawler(self.parser_class, self.crawler, (body or "").encode()))
         return RobotsPolicy()  # 4xx (and a redirect loop's 3xx): "unavailable", everything allowed
 
-    async def _load(self, origin: str) -> RobotsPolicy:
+    def _fresh(self, origin: str, now: datetime) -> RobotsTxt | None:
+        """The origin's stored robots.txt if it is within its 24 hours."""
         if self.stored is None:
             self.stored = load_robots(self.engine)  # every origin's, in one query
-        now = datetime.now(UTC)
         row = self.stored.get(origin)
-        if row is not None and robots_fresh(row, now):
+        return row if row is not None and robots_fresh(row, now) else None
+
+    async def _load(self, origin: str) -> RobotsPolicy:
+        now = datetime.now(UTC)
+        row = self._fresh(origin, now)
+        if row is not None:
             self.crawler.stats.inc_value("robotstxt/cached")
             return self._parsed(row.status, row.body)
         request = Request(f"{origin}/robots.txt", priority=self.DOWNLOAD_PRIORITY, callback=NO_CALLBACK,

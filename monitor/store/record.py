@@ -20,7 +20,6 @@ from sqlalchemy import bindparam, insert, update
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer
 from sqlalchemy.sql import Executable
 from sqlmodel import Session, select
 
@@ -77,14 +76,6 @@ def sync_sources(engine: Engine, loaded: LoadedConfig) -> None:
         except IntegrityError:
             if attempt == 2:
                 raise
-
-
-def latest_version(session: Session, source_id: str) -> Version | None:
-    """The source's current version; its large text columns load only if asked for (an unchanged fetch
-    compares hashes and never needs them)."""
-    return session.exec(select(Version).where(Version.source_id == source_id)
-                        .options(defer(Version.document_json), defer(Version.markdown))
-                        .order_by(Version.number.desc()).limit(1)).first()
 
 
 # The statements of every fetch, built once (building one costs more than running it on SQLite).

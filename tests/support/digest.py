@@ -15,7 +15,7 @@ from monitor.extract import text_sha256
 from monitor.extract.html import extract_document
 from monitor.store.db import session_scope
 from monitor.store.models import Fetch, Source
-from monitor.store.record import latest_version, new_version
+from monitor.store.record import current_version, new_version
 
 # Real edits of the seed notices: (source, old text, new text). Material wording changes.
 SEED_EDITS = [
@@ -49,7 +49,7 @@ def record_text(engine, source_id: str, text: str, when: dt.datetime) -> int | N
                       outcome="changed", fetched_at=when)
         session.add(fetch)
         session.flush()
-        previous = latest_version(session, source_id)
+        previous = current_version(session.connection(), source_id, texts=True)
         if previous is not None and previous.text_sha256 == text_sha256(document):
             return None
         _version, change = new_version(session, source_id, document, fetch, None, previous)
