@@ -37,7 +37,7 @@ from monitor.diff import learn, masked_sha256
 from monitor.extract import (
     FetchPolicy,
     assess_fetch,
-    extract_document,
+    extract_page,
     extraction_failure,
     find_notice_links,
     rules_version,
@@ -108,22 +108,39 @@ class TextHashes:
     learned: tuple | None = None
 
 
+@dataclass(frozen=True)
+class Judgement:
+    """What a worker process made of a page: its Document, why it is not the notice if it is not
+    (monitor.extract.fetchcheck), or the sentence its extraction failed with; its text's hashes, and the
+    hash of the markup it was made from. `same_markup`: the markup was the last good fetch's, so nothing
+    was extracted (and `document` is None)."""
+
+    document: Document | None = None
+    reason: str | None = None
+    failure: str | None = None
+    hashes: TextHashes | None = None
+    markup: str | None = None
+    same_markup: bool = False
+
+
 def judge_page(body: bytes, content_type: str | None, source: SourceConfig, url: str, requested: str,
                previous_chars: int | None, policy: FetchPolicy, sites: tuple = (),
-               confirm_of: Document | None = None,
-               ) -> tuple[Document | None, str | None, str | None, TextHashes | None]:
-    """In a worker process: the page's Document, why it is not the notice if it is not
-    (monitor.extract.fetchcheck), or the sentence its extraction failed with; and its text's hashes (with
-    what it teaches of volatile sites when it confirms the text `confirm_of`)."""
+               confirm_of: Document | None = None, known_markup: str | None = None) -> Judgement:
+    """In a worker process: extract and judge the page, unless its markup is `known_markup` (the last good
+    fetch's); with `confirm_of`, also what it teaches of volatile sites when it confirms that text."""
     try:
-        document = extract_document(body, content_type, select=source.select, remove=source.remove,
-                                    language=source.language, url=url)
+        extraction = extract_page(body, content_type, select=source.select, remove=source.remove,
+                                  language=source.language, url=url, known_markup=known_markup)
     except Exception as exc:  # noqa: BLE001  (hostile input: the source's fetch fails with a sentence)
-        return None, None, extraction_failure(exc, url), None
+        return Judgement(failure=extraction_failure(exc, url))
+    document = extraction.document
+    if document is None:
+        return Judgement(markup=extraction.markup_sha256, same_markup=True)
     reason = assess_fetch(document, body, url=requested, final_url=url, previous_chars=previous_chars, policy=policy)
     digest = text_sha256(document)
     learned = tuple(learn(confirm_of, document)) if confirm_of is not None and not reason else None
-    return document, reason, None, TextHashes(digest, masked_sha256(document, sites) if sites else digest, learned)
+    return Judgement(document, reason, hashes=TextHashes(digest, masked_sha256(document, sites) if sites else digest,
+                                                         learned), markup=extraction.markup_sha256)
 
 
 class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
@@ -253,22 +270,30 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
             return
         source = self.sources[meta["source_id"]]
         state = self.states.get(source.id, FetchState())
-        if state.same_as_last_good(hashlib.sha256(body).hexdigest(), rules_version(source.select, source.remove)):
-            yield self._item(meta, response.url, status=response.status, headers=headers, body=body, same_body=True,
-                             moved_to=moved_to(response), moved_from=requested)
+        rules = rules_version(source.select, source.remove)
+        common = {"status": response.status, "headers": headers, "body": body, "moved_to": moved_to(response),
+                  "moved_from": requested}
+        if state.same_as_last_good(hashlib.sha256(body).hexdigest(), rules):
+            yield self._item(meta, response.url, same_body=True, markup_sha256=state.good_markup, **common)
             return
+        first_look = "confirm_of" not in meta and "recheck" not in meta  # a second look compares in full
         try:  # in a worker process, under the page time limit: the reactor goes on downloading
-            document, reason, failure, hashes = await maybe_deferred_to_future(self.pool.submit(
+            judged: Judgement = await maybe_deferred_to_future(self.pool.submit(
                 judge_page, body, headers.get("Content-Type"), source, response.url, requested,
-                state.previous_chars, self.policy, state.sites, meta.get("confirm_of")))
+                state.previous_chars, self.policy, state.sites, meta.get("confirm_of"),
+                state.known_markup(rules) if first_look else None))
         except (PageTooHard, RuntimeError) as exc:
             error = str(exc) if isinstance(exc, PageTooHard) else f"extraction failed: {exc}"
             yield self._item(meta, response.url, status=response.status, headers=headers, body=body,
                              extract_error=error)
             return
-        if failure is not None:
+        if judged.same_markup:
+            yield self._item(meta, response.url, same_markup=True, markup_sha256=judged.markup, **common)
+            return
+        document, reason, hashes = judged.document, judged.reason, judged.hashes
+        if judged.failure is not None:
             yield self._item(meta, response.url, status=response.status, headers=headers, body=body,
-                             extract_error=failure)
+                             extract_error=judged.failure)
             return
         if reason and not meta.get("recheck"):
             yield self._again(source, requested, meta, recheck=reason, recheck_sha256=hashes.text if hashes else None)
@@ -286,6 +311,7 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
                          moved_from=requested, confirm_document=None if reason else meta.get("confirm_of"),
                          held_fetches=2 if same_again else 1, text_sha256=hashes.text if hashes else None,
                          learned_sites=hashes.learned if hashes and not reason else None,
+                         markup_sha256=judged.markup,
                          text_moved=document is None or state.comparison_sha256 is None or differs)
 
     def _again(self, source: SourceConfig, url: str, meta: dict, **extra: Any) -> scrapy.Request:

@@ -28,6 +28,8 @@ class FetchResult:
     extracted to judge the fetch (so it is not extracted twice); `suspicious` says why the body is not
     the notice; `moved_to` is set when a permanent redirect led to another address. `same_body` says
     the body is the last good fetch's under the same extraction rules: recorded unchanged, never parsed.
+    `same_markup` says a new body's markup is the last good fetch's (it differs only in what extraction
+    never reads, such as a script's nonce): recorded unchanged too, its Document not extracted.
     """
 
     source_id: str
@@ -50,6 +52,8 @@ class FetchResult:
     confirm_document: Document | None = None  # the first of two fetches moments apart (text differed)
     held_fetches: int = 1  # suspicious: how many fetches of this cycle returned this same text
     same_body: bool = False
+    same_markup: bool = False
+    markup_sha256: str | None = None  # the hash of what the body's Document is made from (HTML only)
     extract_error: str | None = None  # the page could not be extracted (error, time limit): a failed fetch
     text_moved: bool = True  # False when the spider saw `document` equal the current version's text
     text_sha256: str | None = None  # `document`'s text hash as compared, computed where it was extracted

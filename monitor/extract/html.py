@@ -19,6 +19,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -31,8 +32,9 @@ from monitor.extract.pdf import extract_pdf
 from monitor.extract.structure import anchored_heading, document_kind, document_section, notice_element
 from monitor.extract.tree import Tree, items, parse_html, stripped_text, text_of
 
-__all__ = ["EXTRACTION_RULES", "ExtractionError", "decode_body", "extract_document", "extract_html",
-           "extract_plain_text", "extraction_failure", "normalise_text", "rules_version"]
+__all__ = ["EXTRACTION_RULES", "Extraction", "ExtractionError", "decode_body", "extract_document", "extract_html",
+           "extract_page", "extract_plain_text", "extraction_failure", "markup_sha256", "normalise_text",
+           "rules_version"]
 
 # The version of the extraction and noise rules. Bump it with every change that can change a Document
 # made from the same body (and regenerate tests/fixtures/extract_expected.json): versions record it, a
@@ -61,17 +63,46 @@ def _media_type(content_type: str | None) -> str:
     return (content_type or "").split(";")[0].strip().lower()
 
 
+@dataclass(frozen=True)
+class Extraction:
+    """What `extract_page` made of a body: its Document, and for HTML the hash of the markup the Document
+    was made from (`markup_sha256`). `document` is None when that markup was the `known_markup` the caller
+    gave: the Document is then the one that markup made before, and nothing more was done."""
+
+    document: Document | None
+    markup_sha256: str | None = None
+
+
 def extract_document(body: bytes, content_type: str | None = None, *, select: Iterable[str] = (),
                      remove: Iterable[str] = (), language: str | None = None, url: str | None = None) -> Document:
     """Extract the notice from a raw body (HTML, PDF or plain text); `url` is the page's address."""
+    document = extract_page(body, content_type, select=select, remove=remove, language=language, url=url).document
+    assert document is not None  # no known markup was given
+    return document
+
+
+def extract_page(body: bytes, content_type: str | None = None, *, select: Iterable[str] = (),
+                 remove: Iterable[str] = (), language: str | None = None, url: str | None = None,
+                 known_markup: str | None = None) -> Extraction:
+    """`extract_document`, with the markup's hash; stops short of extracting when the hash is `known_markup`."""
     media = _media_type(content_type)
     if media == "application/pdf" or body[:1024].lstrip().startswith(b"%PDF-"):
-        return extract_pdf(body, language=language)
+        return Extraction(extract_pdf(body, language=language))
     check_text_body(body, content_type)
     text = decode_body(body, content_type)
     if media == "text/plain":
-        return extract_plain_text(text, language=language)
-    return extract_html(text, select=select, remove=remove, language=language, url=url)
+        return Extraction(extract_plain_text(text, language=language))
+    return _extract_html(text, select=list(select), remove=list(remove), language=language, url=url,
+                         known_markup=known_markup)
+
+
+def markup_sha256(root: etree._Element, rules: str, url: str | None, language: str | None) -> str:
+    """The hash of everything a Document is made from once the `markup` noise rules ran: the page that
+    remains, the rules version, the page's address and the source's language. Two bodies with the same
+    hash make the same Document, however much their scripts, styles or comments differ."""
+    digest = hashlib.sha256("\0".join((rules, url or "", language or "")).encode("utf-8"))
+    digest.update(etree.tostring(root, method="html", encoding="utf-8", with_tail=False))
+    return digest.hexdigest()
 
 
 def extract_plain_text(text: str, *, language: str | None = None) -> Document:
@@ -258,21 +289,32 @@ class _Walker:
 def extract_html(html: str, *, select: Iterable[str] = (), remove: Iterable[str] = (),
                  language: str | None = None, url: str | None = None) -> Document:
     """Extract the main content of an HTML page as blocks."""
+    document = _extract_html(html, select=list(select), remove=list(remove), language=language, url=url).document
+    assert document is not None  # no known markup was given
+    return document
+
+
+def _extract_html(html: str, *, select: list[str], remove: list[str], language: str | None, url: str | None,
+                  known_markup: str | None = None) -> Extraction:
     root = parse_html(html)
     if root is None:
-        return Document(blocks=[], title="", language=language)
+        return Extraction(Document(blocks=[], title="", language=language))
+    tree = Tree(root, url=url)
+    for markup_rule in rules_of("markup"):
+        markup_rule.func(tree)
+    markup = markup_sha256(root, rules_version(select, remove), url, language)
+    if markup == known_markup:
+        return Extraction(None, markup)
     title_tag = next(root.iter("title"), None)
     title = normalise_text(text_of(title_tag)) if title_tag is not None else ""
     lang_attribute = root.get("lang") if root.tag == "html" else None
     page_language = language or lang_attribute
-    tree = Tree(root, url=url)
     for page_rule in rules_of("page"):
         page_rule.func(tree)
     for selector in remove:
         for node in css_selector(selector)(root):
             tree.decompose(node)
     walker = _Walker(url)
-    select = list(select)
     fragment = urlsplit(url).fragment if url else ""
     anchored: str | None = None
     for content in _main_content(tree, select):
@@ -288,5 +330,5 @@ def extract_html(html: str, *, select: Iterable[str] = (), remove: Iterable[str]
         walker.blocks = document_section(walker.blocks, url, title, anchored)
     if not title:
         title = next((b.text for b in walker.blocks if b.kind == "heading"), "")
-    return Document(blocks=walker.blocks, title=title, language=page_language,
-                    page_language=lang_attribute if isinstance(lang_attribute, str) else None)
+    return Extraction(Document(blocks=walker.blocks, title=title, language=page_language,
+                               page_language=lang_attribute if isinstance(lang_attribute, str) else None), markup)

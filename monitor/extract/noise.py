@@ -3,7 +3,11 @@
 Each rule is one small named function registered with `@rule(name, stage)`; its docstring is its
 user documentation (`noticewatch rules` prints them). Stages run in this order:
 
-- `page`:    on the whole parsed page, before the notice is located (scripts, banners, e-mail decoding)
+- `markup`:  on the whole parsed page, what is never text (scripts, styles, comments, embedded objects);
+             the page that remains is what every later stage reads, so its hash (`markup_sha256` in
+             monitor/extract/html.py) stands for the Document: a body that differs from the last good
+             one only in what this stage removes (a nonce, a build id) is not extracted again
+- `page`:    on the whole parsed page, before the notice is located (banners, e-mail decoding)
 - `content`: on the chosen notice element (navigation, decoration, form controls)
 - `link`:    on each link target carried into the text (tracking and session parameters)
 - `text`:    on each block's text (invisible characters, page time stamps, counters)
@@ -32,7 +36,7 @@ from monitor.core import CharFold, Document
 from monitor.extract.structure import legal_address_words
 from monitor.extract.tree import Tree, text_of
 
-STAGES = ("page", "content", "link", "text", "compare")
+STAGES = ("markup", "page", "content", "link", "text", "compare")
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,7 @@ def _inside(node: etree._Element, names: set[str] | frozenset[str]) -> bool:
 # ---------------------------------------------------------------- page stage
 
 
-@rule("scripts-and-styles", "page")
+@rule("scripts-and-styles", "markup")
 def drop_scripts_and_styles(tree: Tree) -> None:
     """Scripts (including JSON-LD and inline data), styles, <noscript>, <template>, embedded objects and
     HTML comments are never notice text: they carry nonces, build ids and tracking payloads."""

@@ -51,6 +51,9 @@ class Fetch(SQLModel, table=True):
     last_modified: str | None = None
     headers_json: str | None = Field(default=None, sa_column=Column(Text))
     blob_sha256: str | None = Field(default=None, foreign_key="blob.sha256")
+    # What the body's Document is made from (monitor.extract.markup_sha256): a later body with the same
+    # markup hash is recorded unchanged without being extracted.
+    markup_sha256: str | None = Field(default=None, max_length=64)
     size: int | None = None
     fetched_at: datetime = Field(default_factory=utcnow, index=True)
 

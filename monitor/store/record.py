@@ -105,7 +105,7 @@ def _fetch_values(item: FetchResult, cycle_id: str | None) -> dict:
             "status": item.status, "error": item.error, "content_type": headers.get("content-type"),
             "etag": headers.get("etag"), "last_modified": headers.get("last-modified"),
             "headers_json": json.dumps(headers, sort_keys=True) if headers else None,
-            "blob_sha256": item.archived.sha256 if item.archived else None,
+            "blob_sha256": item.archived.sha256 if item.archived else None, "markup_sha256": item.markup_sha256,
             "size": len(item.body) if item.body is not None else None, "fetched_at": item.fetched_at,
             "outcome": "ok"}  # the column default; every path sets the outcome
 
@@ -342,8 +342,8 @@ def _record(session: Session, fetch: dict, item: FetchResult, source: SourceConf
         return recorded(FetchOutcome.FAILED, item.extract_error)
     rules = rules_version(source.select, source.remove)
     conn = session.connection()
-    if item.same_body:  # the last good fetch's body under the same rules: unchanged, nothing to parse
-        previous = current_version(conn, item.source_id)
+    if item.same_body or item.same_markup:  # the last good fetch's body or markup under the same rules:
+        previous = current_version(conn, item.source_id)  # unchanged, nothing to parse
         if previous is not None and previous.rules == rules:
             return recorded(FetchOutcome.UNCHANGED, version_number=previous.number)
     try:

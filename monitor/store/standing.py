@@ -83,12 +83,19 @@ class FetchState:
     etag: str | None = None
     last_modified: str | None = None
     good_blob: str | None = None  # sha256 of the last good fetch's body, when a version exists
+    good_markup: str | None = None  # the hash of the markup the last good fetch's Document was made from
     version_rules: str | None = None  # the extraction rules that made the current version
 
     def same_as_last_good(self, body_sha256: str, rules: str) -> bool:
         """Is this body the last good fetch's, under the rules that made the current version? Then the
         fetch is unchanged and nothing needs parsing."""
         return self.good_blob == body_sha256 and self.version_rules == rules
+
+    def known_markup(self, rules: str) -> str | None:
+        """The markup hash (monitor.extract.markup_sha256) of a body that makes the last good fetch's
+        Document under `rules`, the rules of the current version: such a body is unchanged and need not be
+        extracted. None when there is no such shortcut."""
+        return self.good_markup if self.version_rules == rules else None
 
     def conditional_headers(self) -> dict[str, str]:
         headers: dict[str, str] = {}
@@ -193,7 +200,7 @@ def fetch_states(session: Session, source_ids: list[str] | None = None) -> dict[
                  .order_by(Fetch.id.desc()).limit(1).correlate(Source).scalar_subquery())
     query = (select(Source.id, Source.discovered_url, SourceStatus.moved_from, SourceStatus.moved_to,
                     SourceStatus.alternating_json, Version.id, Version.chars, Version.rules, Version.text_sha256,
-                    Fetch.etag, Fetch.last_modified, Fetch.blob_sha256)
+                    Fetch.etag, Fetch.last_modified, Fetch.blob_sha256, Fetch.markup_sha256)
              .select_from(Source).outerjoin(SourceStatus, SourceStatus.source_id == Source.id)
              .outerjoin(Version, Version.id == last_version).outerjoin(Fetch, Fetch.id == last_good))
     if source_ids is not None and len(source_ids) <= 500:
@@ -202,7 +209,7 @@ def fetch_states(session: Session, source_ids: list[str] | None = None) -> dict[
     states = {}
     sites_of = sites_by_source(session)
     for (sid, discovered, moved_from, moved_to, alternating, version_id, chars, rules, text_hash, etag, modified,
-         blob) in session.exec(query):
+         blob, markup) in session.exec(query):
         if wanted is not None and sid not in wanted:
             continue
         versioned = version_id is not None
@@ -210,6 +217,7 @@ def fetch_states(session: Session, source_ids: list[str] | None = None) -> dict[
         states[sid] = FetchState(previous_chars=chars if versioned else None, moved_from=moved_from,
                                  moved_to=moved_to, discovered_url=discovered, etag=etag if versioned else None,
                                  last_modified=modified if versioned else None, good_blob=blob if versioned else None,
+                                 good_markup=markup if versioned else None,
                                  version_rules=rules, sites=sites,
                                  comparison_sha256=_comparison_sha256(session, version_id, text_hash, sites),
                                  alternates=tuple(json.loads(alternating)["hashes"]) if alternating else ())
