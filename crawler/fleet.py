@@ -9,6 +9,7 @@ each source recorded exactly once per cycle however often Redis hands it out.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -16,10 +17,9 @@ import time
 import uuid
 from collections.abc import Callable
 
-import redis
+import lazy_loader
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
-from scrapy_redis.spiders import RedisMixin
 from sqlalchemy import update
 from sqlmodel import Session, select
 from twisted.internet import task
@@ -28,6 +28,8 @@ from crawler.pipelines import get_recorder
 from monitor.core import FetchResult, utcnow
 from monitor.fleet import Frontier, member, parse_member
 from monitor.store import AlreadyRecorded, CycleItem
+
+redis = lazy_loader.load("redis")  # imported on first use: a cycle without a [frontier] never needs a client
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +47,21 @@ def claim_in_db(cycle_id: str, source_id: str, worker_id: str) -> Callable[[Sess
     return claim
 
 
-class FrontierWorkerMixin(RedisMixin):
-    """Mixed into NoticesSpider; inert unless `setup_frontier` is called (worker mode)."""
+@functools.cache
+def frontier_worker(spider_class: type) -> type:
+    """`spider_class` as a frontier worker: with scrapy-redis's RedisMixin behind FrontierWorkerMixin, which
+    it is built from. Made for worker mode only, so a cycle on one machine never imports the Redis client."""
+    from scrapy_redis.spiders import RedisMixin
+
+    return type(spider_class.__name__, (spider_class, RedisMixin), {"frontier_worker": True})
+
+
+class FrontierWorkerMixin:
+    """Mixed into NoticesSpider; inert unless `setup_frontier` is called (in the class `frontier_worker`
+    makes of it: worker mode)."""
 
     frontier: Frontier | None = None
+    frontier_worker = False  # True in the worker class, which has scrapy-redis's RedisMixin
 
     def setup_frontier(self, crawler, exit_when_idle: float = 0.0) -> None:
         config = self.loaded.config.frontier

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-import redis
+import lazy_loader
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -20,6 +20,8 @@ from twisted.internet.task import deferLater
 
 from crawler.project_config import config_from_settings
 from monitor.fleet import Frontier
+
+redis = lazy_loader.load("redis")  # imported on first use: a cycle without a [frontier] never needs a client
 
 log = logging.getLogger(__name__)
 

@@ -40,6 +40,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
     "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
@@ -53,9 +54,12 @@ DOWNLOADER_MIDDLEWARES = {
 # links but a home page's notice link, and sets no DEPTH_LIMIT. Meta-copy detection: a debugging
 # warning. Offsite and HTTP auth: the spider has no allowed_domains and no credentials. Downloader and
 # core stats, log counts: Scrapy's stats, which no one reads (the database holds each fetch). Feed
-# export: no feeds. Scrapy 2.19's remote control would listen on a port. Extensions are left out of the
-# base list, not set to None: Scrapy imports every listed one (remote control imports aiohttp, ~0.1 s).
-unused_extensions = (".RemoteControl", ".CoreStats", ".FeedExporter", ".LogCount")
+# export: no feeds. Scrapy 2.19's remote control would listen on a port. Cookies and the telnet console
+# are off (COOKIES_ENABLED, TELNETCONSOLE_ENABLED), yet their modules would still be imported: the
+# cookie middleware's tldextract (with requests and filelock) and Twisted's conch, 0.05-0.1 s a cycle.
+# Extensions are left out of the base list, not set to None: Scrapy imports every listed one (remote
+# control imports aiohttp, ~0.1 s).
+unused_extensions = (".RemoteControl", ".CoreStats", ".FeedExporter", ".LogCount", ".TelnetConsole")
 EXTENSIONS_BASE = {path: order for path, order in default_settings.EXTENSIONS_BASE.items()
                    if not path.endswith(unused_extensions)}
 SPIDER_MIDDLEWARES = {

@@ -54,7 +54,7 @@ def test_every_sources_validators_and_standing_come_in_one_query(site, config_pa
 NOT_FOR_A_STEADY_CYCLE = ("alembic", "aiohttp", "jinja2", "yaml", "tomlkit", "dateparser", "bs4", "soupsieve",
                           "scrapy.extensions.remote_control", "monitor.digest", "monitor.web",
                           "monitor.schedule.daemon", "monitor.config.edit", "monitor.config.importers",
-                          "monitor.store.reextract")
+                          "monitor.store.reextract", "redis", "scrapy_redis", "tldextract", "twisted.conch")
 LOADED_MODULES = """
 import atexit, json, runpy, sys
 atexit.register(lambda: print("MODULES " + json.dumps(sorted(sys.modules)), file=sys.stderr))

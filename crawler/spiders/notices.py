@@ -25,7 +25,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
-from crawler.fleet import FrontierWorkerMixin
+from crawler.fleet import FrontierWorkerMixin, frontier_worker
 from crawler.middlewares import robots_wanted
 from crawler.pipelines import get_recorder
 from crawler.project_config import config_from_settings
@@ -143,6 +143,11 @@ def judge_page(body: bytes, content_type: str | None, source: SourceConfig, url:
                                                          learned), markup=extraction.markup_sha256)
 
 
+def worker_mode(sources: object, cycle: object) -> bool:
+    """Does a spider given these arguments serve the shared frontier (with a [frontier] configured)?"""
+    return sources is None and cycle is None
+
+
 class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
     """Fetch each configured notice once (`-a sources=id1,id2` limits the cycle).
 
@@ -164,7 +169,7 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
     def __init__(self, *args: Any, sources: str | list[str] | None = None, cycle: str | None = None,
                  exit_when_idle: str | float = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.worker_mode = sources is None and cycle is None
+        self.worker_mode = worker_mode(sources, cycle)
         if isinstance(sources, str):
             sources = [s for s in sources.split(",") if s]
         self.source_ids = list(sources or [])
@@ -173,6 +178,9 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> NoticesSpider:
+        worker = worker_mode(kwargs.get("sources"), kwargs.get("cycle"))
+        if worker and not cls.frontier_worker and config_from_settings(crawler.settings).config.frontier:
+            return frontier_worker(cls).from_crawler(crawler, *args, **kwargs)
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.loaded = config_from_settings(crawler.settings)
         crawl = spider.loaded.config.crawl

@@ -18,10 +18,11 @@ import json
 import time
 from collections.abc import Iterable
 
-import redis
-from scrapy_redis.connection import get_redis
+import lazy_loader
 
 from monitor.config import FrontierConfig
+
+redis = lazy_loader.load("redis")  # imported on first use: a cycle without a [frontier] never needs a client
 
 _CLAIM = """
 local now = redis.call('TIME')
@@ -105,6 +106,8 @@ class Frontier:
 
     @classmethod
     def from_config(cls, config: FrontierConfig) -> Frontier:
+        from scrapy_redis.connection import get_redis  # with the redis client: only where a frontier is used
+
         client = get_redis(url=config.redis, decode_responses=True, socket_timeout=30,
                            socket_connect_timeout=10, retry_on_timeout=True)
         return cls(client, config.key_prefix, config.visibility_timeout)

@@ -10,7 +10,7 @@ from collections import Counter
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-import redis
+import lazy_loader
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -19,6 +19,8 @@ from monitor.config import LoadedConfig
 from monitor.core import utcnow
 from monitor.fleet.frontier import Frontier
 from monitor.store import CycleItem, Fetch
+
+redis = lazy_loader.load("redis")  # imported on first use: a cycle without a [frontier] never needs a client
 
 PACE_WINDOW = timedelta(minutes=5)
 FAILURE_WINDOW = timedelta(hours=24)
