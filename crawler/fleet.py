@@ -17,7 +17,6 @@ import time
 import uuid
 from collections.abc import Callable
 
-import lazy_loader
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from sqlalchemy import update
@@ -26,10 +25,8 @@ from twisted.internet import task
 
 from crawler.pipelines import get_recorder
 from monitor.core import FetchResult, utcnow
-from monitor.fleet import Frontier, member, parse_member
+from monitor.fleet import Frontier, member, parse_member, redis_error
 from monitor.store import AlreadyRecorded, CycleItem
-
-redis = lazy_loader.load("redis")  # imported on first use: a cycle without a [frontier] never needs a client
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +86,7 @@ class FrontierWorkerMixin:
         """Claim up to the free capacity; drop (and un-claim) items the database says are done."""
         try:
             claimed = self.frontier.claim(min(batch_size, self.redis_batch_size - len(self.in_flight)))
-        except redis.RedisError as exc:
+        except redis_error() as exc:
             log.warning("frontier unavailable: %s", exc)
             return []
         if not claimed:
@@ -129,7 +126,7 @@ class FrontierWorkerMixin:
         self.schedule_next_requests()
         try:
             busy = self.in_flight or self.frontier.waiting() or self.frontier.claimed()
-        except redis.RedisError:
+        except redis_error():
             busy = True
         if busy:
             self.spider_idle_start_time = time.time()
@@ -153,7 +150,7 @@ class FrontierWorkerMixin:
             self.fetched += 1
             try:
                 self.frontier.done(value)
-            except redis.RedisError as exc:
+            except redis_error() as exc:
                 log.warning("frontier unavailable: %s", exc)
 
     def _item_finished(self, item, response=None, spider=None, **_kw) -> None:
@@ -176,7 +173,7 @@ class FrontierWorkerMixin:
             self.frontier.reap()
             self.frontier.heartbeat(self.worker_id, {"host": socket.gethostname(), "pid": os.getpid(),
                                                      "in_flight": len(self.in_flight), "fetched": self.fetched})
-        except redis.RedisError as exc:
+        except redis_error() as exc:
             log.warning("frontier unavailable: %s", exc)
             return
         if len(self.in_flight) < self.redis_batch_size and self.crawler.engine.spider is not None:
@@ -188,5 +185,5 @@ class FrontierWorkerMixin:
         try:
             self.frontier.release(self.in_flight)
             self.frontier.forget_worker(self.worker_id)
-        except redis.RedisError as exc:
+        except redis_error() as exc:
             log.warning("frontier unavailable: %s", exc)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import uuid
 
-import lazy_loader
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -19,9 +18,7 @@ from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
 from crawler.project_config import config_from_settings
-from monitor.fleet import Frontier
-
-redis = lazy_loader.load("redis")  # imported on first use: a cycle without a [frontier] never needs a client
+from monitor.fleet import Frontier, redis_error
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +47,7 @@ class FleetSlotMiddleware:
         while True:
             try:
                 wait_ms = self.frontier.acquire_slot(host, token, self.hold_ms)
-            except redis.RedisError as exc:
+            except redis_error() as exc:
                 log.warning("politeness slot unavailable (%s); waiting", exc)
                 wait_ms = 1000
             if wait_ms == 0:
@@ -65,7 +62,7 @@ class FleetSlotMiddleware:
             return
         try:
             self.frontier.release_slot(slot[0], slot[1], self.delay_ms)
-        except redis.RedisError as exc:
+        except redis_error() as exc:
             log.warning("politeness slot unavailable (%s); it expires by itself", exc)
 
     def process_response(self, request: Request, response: Response, spider=None) -> Response:

@@ -37,14 +37,8 @@ RETRY_BACKOFF_BASE = 2.0
 RETRY_BACKOFF_MAX = 60.0
 
 DOWNLOADER_MIDDLEWARES = {
-    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
-    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
-    "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
-    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
-    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawler.middlewares.BackoffRetryMiddleware": 550,
-    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.middlewares.CachedRobotsTxtMiddleware": 100,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,  # Scrapy's retry, with backoff
+    "crawler.middlewares.CachedRobotsTxtMiddleware": 100,  # Scrapy's robots.txt, cached in the database
     "crawler.middlewares.HostPaceMiddleware": 110,
     "crawler.middlewares.ConfirmPauseMiddleware": 900,
     "crawler.fleet_politeness.FleetSlotMiddleware": 950,
@@ -55,17 +49,17 @@ DOWNLOADER_MIDDLEWARES = {
 # warning. Offsite and HTTP auth: the spider has no allowed_domains and no credentials. Downloader and
 # core stats, log counts: Scrapy's stats, which no one reads (the database holds each fetch). Feed
 # export: no feeds. Scrapy 2.19's remote control would listen on a port. Cookies and the telnet console
-# are off (COOKIES_ENABLED, TELNETCONSOLE_ENABLED), yet their modules would still be imported: the
-# cookie middleware's tldextract (with requests and filelock) and Twisted's conch, 0.05-0.1 s a cycle.
-# Extensions are left out of the base list, not set to None: Scrapy imports every listed one (remote
-# control imports aiohttp, ~0.1 s).
-unused_extensions = (".RemoteControl", ".CoreStats", ".FeedExporter", ".LogCount", ".TelnetConsole")
-EXTENSIONS_BASE = {path: order for path, order in default_settings.EXTENSIONS_BASE.items()
-                   if not path.endswith(unused_extensions)}
-SPIDER_MIDDLEWARES = {
-    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
-    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
-}
+# are off (COOKIES_ENABLED, TELNETCONSOLE_ENABLED), yet their modules would be imported: the cookie
+# middleware's tldextract (with requests and filelock) and Twisted's conch, 0.05-0.1 s a cycle. Retry
+# and robots.txt are replaced by the middlewares above. The parts are left out of the base lists, not
+# set to None: Scrapy imports every listed component, None or not (remote control imports aiohttp).
+unused_parts = (".RemoteControl", ".CoreStats", ".FeedExporter", ".LogCount", ".TelnetConsole", ".DepthMiddleware",
+                ".MetaCopyDetectionMiddleware", ".OffsiteMiddleware", ".HttpAuthMiddleware", ".DownloaderStats",
+                ".CookiesMiddleware", ".RetryMiddleware", ".RobotsTxtMiddleware")
+EXTENSIONS_BASE, SPIDER_MIDDLEWARES_BASE, DOWNLOADER_MIDDLEWARES_BASE = (
+    {path: order for path, order in base.items() if not path.endswith(unused_parts)}
+    for base in (default_settings.EXTENSIONS_BASE, default_settings.SPIDER_MIDDLEWARES_BASE,
+                 default_settings.DOWNLOADER_MIDDLEWARES_BASE))
 ITEM_PIPELINES = {
     "crawler.pipelines.ArchivePipeline": 100,
     "crawler.pipelines.RecordPipeline": 200,

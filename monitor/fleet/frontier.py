@@ -17,12 +17,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
-
-import lazy_loader
+from typing import TYPE_CHECKING
 
 from monitor.config import FrontierConfig
 
-redis = lazy_loader.load("redis")  # imported on first use: a cycle without a [frontier] never needs a client
+if TYPE_CHECKING:
+    import redis
 
 _CLAIM = """
 local now = redis.call('TIME')
@@ -75,6 +75,14 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+
+
+def redis_error() -> type[Exception]:
+    """What a lost or failing Redis connection raises (`except redis_error():`). The client is imported
+    here, on the first error, and by `Frontier.from_config`: a cycle without a [frontier] never loads it."""
+    import redis
+
+    return redis.RedisError
 
 
 def member(cycle_id: str, source_id: str) -> str:

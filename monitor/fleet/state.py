@@ -10,17 +10,14 @@ from collections import Counter
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-import lazy_loader
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from monitor.config import LoadedConfig
 from monitor.core import utcnow
-from monitor.fleet.frontier import Frontier
+from monitor.fleet.frontier import Frontier, redis_error
 from monitor.store import CycleItem, Fetch
-
-redis = lazy_loader.load("redis")  # imported on first use: a cycle without a [frontier] never needs a client
 
 PACE_WINDOW = timedelta(minutes=5)
 FAILURE_WINDOW = timedelta(hours=24)
@@ -52,7 +49,7 @@ def fleet_status(engine: Engine, loaded: LoadedConfig) -> dict:
         try:
             status["frontier"] = {"waiting": frontier.waiting(), "claimed": frontier.claimed()}
             status["workers"] = frontier.workers()
-        except redis.RedisError as exc:
+        except redis_error() as exc:
             status["frontier"] = {"error": f"redis unavailable: {exc}"}
     return status
 
