@@ -1,7 +1,7 @@
 """Cycle benchmark (issue 14): N notices, each on its own loopback host, against the floors and a peer.
 
     python bench/cycle.py [--notices 500] [--hosts N] [--validators] [--urlwatch /tmp/uw/bin/urlwatch]
-                          [--skip-reextract] [--delay 1.0] [--phases first,static,nonce,edited]
+                          [--skip-reextract] [--delay 1.0] [--phases first,static,nonce,edited] [--repeat 1]
 
 The scale run of issue 14: `--notices 10000 --hosts 1000 --delay 0 --phases first,static --skip-reextract`.
 
@@ -23,6 +23,9 @@ By default the pages carry no ETag/Last-Modified, so unchanged cycles download e
 case); `--validators` serves them (unchanged cycles become 304s). Prints wall seconds, CPU ms per
 notice (the process and everything it waited for: worker processes included) and the ratios to the
 bare Scrapy floor that issue 14 sets targets for, and each phase's peak RSS (its largest process).
+With `--repeat K` the floors and the unchanged and edited cycles run K times, interleaved (bare, urlwatch,
+static, nonce, edited, then again), and each row is the median of its runs: on a shared machine the
+floor itself moves by half between runs, so one run's ratio says little.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import json
 import os
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -161,6 +165,7 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=None, help="loopback hosts (default: one per notice)")
     parser.add_argument("--phases", default="first,static,nonce,edited",
                         help="noticewatch cycles to time, in this order (the first cycle always runs)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each repeatable phase (medians are shown)")
     args = parser.parse_args()
     phases = set(args.phases.split(","))
 
@@ -177,12 +182,12 @@ def main() -> None:
     (work / "urls.txt").write_text("\n".join(urls.values()))
     (work / "curl.cfg").write_text("".join(f'url = "{u}"\noutput = "/dev/null"\n' for u in urls.values()))
     run = [sys.executable, "-m", "monitor", "--config", str(config), "run", "--json"]
-    rows: list[tuple[str, float, float, int, str]] = []
+    runs: dict[str, list[tuple[float, float, int, str]]] = {}
 
     def phase(label: str, cmd: list[str], outcome=None) -> None:
         wall, cpu, rss, result = timed(cmd, work)
         assert result.returncode == 0, f"{label}: {result.stderr[-3000:]}"
-        rows.append((label, wall, cpu, rss, outcome(result) if outcome else ""))
+        runs.setdefault(label, []).append((wall, cpu, rss, outcome(result) if outcome else ""))
 
     def summary(result: subprocess.CompletedProcess) -> str:
         s = json.loads(result.stdout)
@@ -190,43 +195,62 @@ def main() -> None:
 
     try:
         phase("curl, 16 in flight", ["curl", "--parallel", "--parallel-max", "16", "-s", "-K", str(work / "curl.cfg")])
-        phase("bare Scrapy, 16 in flight", [sys.executable, "-c", BARE_SPIDER, str(work / "urls.txt")])
+        uw = [args.urlwatch, *urlwatch_files(work, list(urls.values()))]
         if shutil.which(args.urlwatch) or Path(args.urlwatch).exists():
-            uw = [args.urlwatch, *urlwatch_files(work, list(urls.values()))]
             subprocess.run(uw, cwd=work, capture_output=True, check=False)  # first run fills its cache
-            phase("urlwatch + html2text, unchanged", uw)
         else:
+            uw = []
             print(f"urlwatch not found at {args.urlwatch}: skipped (python3 -m venv /tmp/uw && "
                   "/tmp/uw/bin/pip install urlwatch html2text)")
         phase("noticewatch first cycle", run, summary)
-        if "static" in phases:
-            phase("noticewatch unchanged, static", run, summary)
-        if "nonce" in phases:
-            pages.nonces(True)
-            phase("noticewatch unchanged, nonce", run, summary)
-            pages.nonces(False)
-        if "edited" in phases:
-            edited = pages.edit(0.1)
-            phase(f"noticewatch {edited} edited (10 %)", run, summary)
+        for _ in range(args.repeat):
+            phase("bare Scrapy, 16 in flight", [sys.executable, "-c", BARE_SPIDER, str(work / "urls.txt")])
+            if uw:
+                phase("urlwatch + html2text, unchanged", uw)
+            if "static" in phases:
+                phase("noticewatch unchanged, static", run, summary)
+            if "nonce" in phases:
+                pages.nonces(True)
+                phase("noticewatch unchanged, nonce", run, summary)
+                pages.nonces(False)
+            if "edited" in phases:
+                edited = pages.edit(0.1)
+                phase(f"noticewatch {edited} edited (10 %)", run, summary)
         if not args.skip_reextract:
             with sqlite3.connect(work / "noticewatch.db") as db:
                 bodies = db.execute("SELECT COUNT(*) FROM (SELECT DISTINCT source_id, blob_sha256 FROM fetch WHERE "
                                     "blob_sha256 IS NOT NULL AND outcome IN ('first','changed','unchanged'))"
                                     ).fetchone()[0]
             phase("noticewatch reextract", [sys.executable, "-m", "monitor", "--config", str(config), "reextract"])
-            rows[-1] = (*rows[-1][:4], f"{bodies} bodies, {bodies / rows[-1][1]:.0f} bodies/s, "
-                                       f"{bodies / rows[-1][2]:.0f} bodies per CPU-second")
+            wall, cpu, rss, _ = runs["noticewatch reextract"][0]
+            runs["noticewatch reextract"] = [(wall, cpu, rss, f"{bodies} bodies, {bodies / wall:.0f} bodies/s, "
+                                                              f"{bodies / cpu:.0f} bodies per CPU-second")]
     finally:
         site.stop()
+    report(runs, n, hosts, args)
 
+
+def report(runs: dict[str, list[tuple[float, float, int, str]]], n: int, hosts: int, args) -> None:
+    """One row per phase: the median run's wall and CPU (of K runs, each median taken on its own)."""
+    rows = []
+    for label, results in runs.items():
+        wall, cpu = statistics.median(r[0] for r in results), statistics.median(r[1] for r in results)
+        rows.append((label, wall, cpu, max(r[2] for r in results), results[-1][3], len(results)))
+    rows.sort(key=lambda row: row[0].startswith("noticewatch"))  # the floors and the peer first
     bare = next(r for r in rows if r[0].startswith("bare"))
     print(f"noticewatch cycle benchmark: {n} notices on {hosts} loopback hosts, {os.cpu_count()} cores, "
-          f"validators {'on' if args.validators else 'off'}, load average {os.getloadavg()[0]:.1f}")
-    print(f"{'system / phase':<34}{'wall s':>8}{'CPU ms/notice':>15}{'wall x bare':>13}{'CPU x bare':>12}"
+          f"validators {'on' if args.validators else 'off'}, load average {os.getloadavg()[0]:.1f}, "
+          f"medians of {args.repeat} run(s) where repeated")
+    print(f"{'system / phase':<34}{'runs':>5}{'wall s':>8}{'CPU ms/notice':>15}{'wall x bare':>13}{'CPU x bare':>12}"
           f"{'peak RSS MiB':>14}  outcome")
-    for label, wall, cpu, rss, outcome in rows:
-        print(f"{label:<34}{wall:>8.2f}{1000 * cpu / n:>15.2f}{wall / bare[1]:>13.2f}{cpu / bare[2]:>12.2f}"
+    for label, wall, cpu, rss, outcome, count in rows:
+        print(f"{label:<34}{count:>5}{wall:>8.2f}{1000 * cpu / n:>15.2f}{wall / bare[1]:>13.2f}{cpu / bare[2]:>12.2f}"
               f"{rss / 1024:>14.0f}  {outcome}")
+    if args.repeat > 1:
+        print("each run, wall s / CPU s:")
+        for label, results in runs.items():
+            if len(results) > 1:
+                print(f"  {label:<32}" + "  ".join(f"{w:.2f}/{c:.2f}" for w, c, _, _ in results))
 
 
 if __name__ == "__main__":
