@@ -76,15 +76,17 @@ class Extraction:
 def extract_document(body: bytes, content_type: str | None = None, *, select: Iterable[str] = (),
                      remove: Iterable[str] = (), language: str | None = None, url: str | None = None) -> Document:
     """Extract the notice from a raw body (HTML, PDF or plain text); `url` is the page's address."""
-    document = extract_page(body, content_type, select=select, remove=remove, language=language, url=url).document
+    document = extract_page(body, content_type, select=select, remove=remove, language=language, url=url,
+                            hash_markup=False).document
     assert document is not None  # no known markup was given
     return document
 
 
 def extract_page(body: bytes, content_type: str | None = None, *, select: Iterable[str] = (),
                  remove: Iterable[str] = (), language: str | None = None, url: str | None = None,
-                 known_markup: str | None = None) -> Extraction:
-    """`extract_document`, with the markup's hash; stops short of extracting when the hash is `known_markup`."""
+                 known_markup: str | None = None, hash_markup: bool = True) -> Extraction:
+    """`extract_document`, with the markup's hash; stops short of extracting when the hash is `known_markup`.
+    Without `hash_markup` no hash is made (re-extraction from the archive needs none: 5-10 % of the time)."""
     media = _media_type(content_type)
     if media == "application/pdf" or body[:1024].lstrip().startswith(b"%PDF-"):
         return Extraction(extract_pdf(body, language=language))
@@ -93,7 +95,7 @@ def extract_page(body: bytes, content_type: str | None = None, *, select: Iterab
     if media == "text/plain":
         return Extraction(extract_plain_text(text, language=language))
     return _extract_html(text, select=list(select), remove=list(remove), language=language, url=url,
-                         known_markup=known_markup)
+                         known_markup=known_markup, hash_markup=hash_markup)
 
 
 def markup_sha256(root: etree._Element, rules: str, url: str | None, language: str | None) -> str:
@@ -295,15 +297,15 @@ def extract_html(html: str, *, select: Iterable[str] = (), remove: Iterable[str]
 
 
 def _extract_html(html: str, *, select: list[str], remove: list[str], language: str | None, url: str | None,
-                  known_markup: str | None = None) -> Extraction:
+                  known_markup: str | None = None, hash_markup: bool = False) -> Extraction:
     root = parse_html(html)
     if root is None:
         return Extraction(Document(blocks=[], title="", language=language))
     tree = Tree(root, url=url)
     for markup_rule in rules_of("markup"):
         markup_rule.func(tree)
-    markup = markup_sha256(root, rules_version(select, remove), url, language)
-    if markup == known_markup:
+    markup = markup_sha256(root, rules_version(select, remove), url, language) if hash_markup or known_markup else None
+    if markup is not None and markup == known_markup:
         return Extraction(None, markup)
     title_tag = next(root.iter("title"), None)
     title = normalise_text(text_of(title_tag)) if title_tag is not None else ""
