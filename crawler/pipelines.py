@@ -133,7 +133,7 @@ class ArchivePipeline:
     def _store(self, item: FetchResult) -> FetchResult:
         if item.body is not None:
             try:
-                stored = self.recorder.archive.put(item.body)
+                stored = self.recorder.archive.put(item.body, item.body_sha256)
             except ArchiveError as exc:
                 item.error, item.body = str(exc), None
                 return item

@@ -279,9 +279,10 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
         source = self.sources[meta["source_id"]]
         state = self.states.get(source.id, FetchState())
         rules = rules_version(source.select, source.remove)
-        common = {"status": response.status, "headers": headers, "body": body, "moved_to": moved_to(response),
-                  "moved_from": requested}
-        if state.same_as_last_good(hashlib.sha256(body).hexdigest(), rules):
+        digest = hashlib.sha256(body).hexdigest()  # the archive names the body by it: computed once
+        fetched = {"status": response.status, "headers": headers, "body": body, "body_sha256": digest}
+        common = {**fetched, "moved_to": moved_to(response), "moved_from": requested}
+        if state.same_as_last_good(digest, rules):
             yield self._item(meta, response.url, same_body=True, markup_sha256=state.good_markup, **common)
             return
         first_look = "confirm_of" not in meta and "recheck" not in meta  # a second look compares in full
@@ -292,16 +293,14 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
                 state.known_markup(rules) if first_look else None))
         except (PageTooHard, RuntimeError) as exc:
             error = str(exc) if isinstance(exc, PageTooHard) else f"extraction failed: {exc}"
-            yield self._item(meta, response.url, status=response.status, headers=headers, body=body,
-                             extract_error=error)
+            yield self._item(meta, response.url, extract_error=error, **fetched)
             return
         if judged.same_markup:
             yield self._item(meta, response.url, same_markup=True, markup_sha256=judged.markup, **common)
             return
         document, reason, hashes = judged.document, judged.reason, judged.hashes
         if judged.failure is not None:
-            yield self._item(meta, response.url, status=response.status, headers=headers, body=body,
-                             extract_error=judged.failure)
+            yield self._item(meta, response.url, extract_error=judged.failure, **fetched)
             return
         if reason and not meta.get("recheck"):
             yield self._again(source, requested, meta, recheck=reason, recheck_sha256=hashes.text if hashes else None)
@@ -313,7 +312,7 @@ class NoticesSpider(FrontierWorkerMixin, scrapy.Spider):
             yield self._again(source, requested, meta, confirm_of=document, noticewatch_pause=crawl.confirm_delay)
             return
         same_again = reason and hashes is not None and meta.get("recheck_sha256") == hashes.text
-        yield self._item(meta, response.url, status=response.status, headers=headers, body=body,
+        yield self._item(meta, response.url, **fetched,
                          document=document, suspicious=f"{reason} (again after a re-fetch)" if reason else None,
                          moved_to=None if reason else moved_to(response),
                          moved_from=requested, confirm_document=None if reason else meta.get("confirm_of"),

@@ -44,9 +44,10 @@ class Archive:
     def path_for(self, sha256: str) -> Path:
         return self.root / "blobs" / sha256[:2] / sha256[2:4] / f"{sha256}.gz"
 
-    def put(self, body: bytes) -> ArchivedBody:
-        """Store `body` unless an identical body is already stored; atomic."""
-        digest = hashlib.sha256(body).hexdigest()
+    def put(self, body: bytes, digest: str | None = None) -> ArchivedBody:
+        """Store `body` unless an identical body is already stored; atomic. `digest` is its sha256 if the
+        caller computed it from these bytes already (the spider does, to compare with the last good body)."""
+        digest = digest or hashlib.sha256(body).hexdigest()
         target = self.path_for(digest)
         if target.exists():
             return ArchivedBody(digest, len(body), target.stat().st_size, created=False)

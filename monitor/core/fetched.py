@@ -39,6 +39,7 @@ class FetchResult:
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes | None = None
+    body_sha256: str | None = None  # the body's sha256 when the crawl computed it (the archive's name for it)
     error: str | None = None
     not_modified: bool = False
     discovered_url: str | None = None

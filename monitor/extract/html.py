@@ -291,13 +291,14 @@ class _Walker:
 def extract_html(html: str, *, select: Iterable[str] = (), remove: Iterable[str] = (),
                  language: str | None = None, url: str | None = None) -> Document:
     """Extract the main content of an HTML page as blocks."""
-    document = _extract_html(html, select=list(select), remove=list(remove), language=language, url=url).document
+    document = _extract_html(html, select=list(select), remove=list(remove), language=language, url=url,
+                             hash_markup=False).document
     assert document is not None  # no known markup was given
     return document
 
 
 def _extract_html(html: str, *, select: list[str], remove: list[str], language: str | None, url: str | None,
-                  known_markup: str | None = None, hash_markup: bool = False) -> Extraction:
+                  known_markup: str | None = None, hash_markup: bool) -> Extraction:
     root = parse_html(html)
     if root is None:
         return Extraction(Document(blocks=[], title="", language=language))
