@@ -55,7 +55,7 @@ def test_killed_sender_recovers(tmp_path, db_url, point):
         assert (row.state, row.attempts, row.uncertain_attempts) == ("sent", 2, 1)
         assert send_due_digests(loaded, engine, later + dt.timedelta(days=1)).sent == []
 
-        ids = [r.message["Message-ID"] for r in server.received]
+        ids = [r.message_id for r in server.received]
         assert ids == [row.message_id] * len(ids)
         if point == "after_claim":
             assert len(server.received) == 1  # the killed attempt never reached the server: exactly once

@@ -69,6 +69,6 @@ def test_unknown_outcome_is_held_for_the_lease_then_resent_identically(tmp_path,
         assert len(server.received) == 2 and server.received[1].data == server.received[0].data
         row = _row(engine)
         assert (row.state, row.attempts, row.uncertain_attempts) == ("sent", 2, 1)
-        assert server.received[1].message["Message-ID"] == row.message_id
+        assert server.received[1].message_id == row.message_id
         assert send_due_digests(loaded, engine, NOW + dt.timedelta(days=1)).sent == []
         assert len(server.received) == 2

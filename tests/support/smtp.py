@@ -30,6 +30,12 @@ class Received:
     def message(self) -> EmailMessage:
         return email.message_from_bytes(self.data, policy=default_policy)
 
+    @property
+    def message_id(self) -> str:
+        """The Message-ID as sent. A long one is folded onto its own line (RFC 5322 allows white space
+        around a msg-id), which the parser keeps as a leading space: it is not part of the id."""
+        return self.message["Message-ID"].strip()
+
 
 @dataclass
 class Handler:
